@@ -1,0 +1,1 @@
+"""Scripted bots (placeholder: filled in below)."""

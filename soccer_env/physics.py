@@ -1,0 +1,206 @@
+"""Branch-free physics of players and ball: movement, collisions, kicks and boundaries.
+
+All functions act on one game (arrays [2, T, ...]); batching is `jax.vmap`'s job. Nothing here
+loops over players in Python: pairwise work is broadcast, choices are `argmin`/`jnp.where`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import jax.numpy as jnp
+
+# World sign of each team's frame: the right team's frame is the world rotated by 180 degrees.
+TEAM_SIGN = np.array([1.0, -1.0], np.float32)
+
+SHOOT = 9
+FIRST_PASS = 10
+
+
+def num_actions(team_size: int) -> int:
+    return 9 + team_size
+
+
+def move_table(team_size: int) -> np.ndarray:
+    """[num_actions, 2] unit move direction of each action in the team frame (0 = not a move)."""
+    table = np.zeros((num_actions(team_size), 2), np.float32)
+    angles = np.arange(8) * np.pi / 4
+    table[1:9, 0] = np.cos(angles)
+    table[1:9, 1] = np.sin(angles)
+    table[np.abs(table) < 1e-7] = 0.0
+    return table
+
+
+def teammate_index(team_size: int) -> np.ndarray:
+    """[T, T-1] indices of each player's teammates in index order, the player itself skipped."""
+    T = team_size
+    return np.array([[j for j in range(T) if j != i] for i in range(T)], np.int32).reshape(T, T - 1)
+
+
+def pass_slot(team_size: int) -> np.ndarray:
+    """[T, T] slot k of teammate j in player i's pass actions (action 10 + k); -1 when j == i."""
+    T = team_size
+    slot = np.full((T, T), -1, np.int32)
+    for i in range(T):
+        for k, j in enumerate(j for j in range(T) if j != i):
+            slot[i, j] = k
+    return slot
+
+
+def move_players(config, pos, vel, actions, active):
+    """Accelerate every player toward its action's target velocity, then integrate.
+
+    pos, vel: [2, T, 2] world frame; actions: [2, T] int32 (already clipped).
+    """
+    T = config.team_size
+    onehot = (actions[..., None] == jnp.arange(num_actions(T))).astype(jnp.float32)
+    direction = (onehot @ jnp.asarray(move_table(T))) * TEAM_SIGN[:, None, None]
+    target = direction * config.player_max_speed
+    delta = target - vel
+    max_dv = config.player_accel * config.dt
+    norm = jnp.sqrt(jnp.sum(delta * delta, axis=-1, keepdims=True))
+    vel = vel + delta * jnp.minimum(1.0, max_dv / jnp.maximum(norm, 1e-6))
+    vel = jnp.where(active[..., None], vel, 0.0)
+    return pos + vel * config.dt, vel
+
+
+def collide_players(config, pos, vel, active):
+    """Resolve overlaps between all pairs of players (one pass, equal masses, inelastic)."""
+    T = config.team_size
+    p = pos.reshape(2 * T, 2)
+    v = vel.reshape(2 * T, 2)
+    on = active.reshape(2 * T)
+    diff = p[:, None, :] - p[None, :, :]  # [N, N, 2], from j to i
+    dist = jnp.sqrt(jnp.sum(diff * diff, axis=-1) + 1e-12)
+    overlap = 2 * config.player_radius - dist
+    touching = (overlap > 0) & on[:, None] & on[None, :] & ~jnp.eye(2 * T, dtype=bool)
+    normal = diff / dist[..., None]
+    push = jnp.where(touching, 0.5 * overlap, 0.0)
+    p = p + jnp.sum(push[..., None] * normal, axis=1)
+    closing = jnp.sum((v[:, None, :] - v[None, :, :]) * normal, axis=-1)  # < 0: approaching
+    impulse = jnp.where(touching & (closing < 0), 0.5 * closing, 0.0)
+    v = v - jnp.sum(impulse[..., None] * normal, axis=1)
+    return p.reshape(2, T, 2), v.reshape(2, T, 2)
+
+
+def clamp_players(config, pos, vel):
+    """Keep players on the pitch (a small run-off beyond the lines in `rules` mode)."""
+    margin = -config.player_radius if config.boundary == "walls" else 1.0
+    bound = jnp.array([config.field_length / 2 + margin, config.field_width / 2 + margin])
+    clamped = jnp.clip(pos, -bound, bound)
+    vel = jnp.where(clamped != pos, 0.0, vel)
+    return clamped, vel
+
+
+def ball_distance(pos, ball_pos):
+    """[2, T] centre-to-centre distance of each player to the ball."""
+    d = ball_pos - pos
+    return jnp.sqrt(jnp.sum(d * d, axis=-1))
+
+
+def in_kick_range(config, pos, ball_pos, active):
+    return active & (ball_distance(pos, ball_pos) <= config.kick_range)
+
+
+def resolve_kick(config, pos, vel, actions, active, ball_pos, noise):
+    """Who kicks, and the ball's new velocity.
+
+    A kick action (shoot or pass) acts only within kick range; among several kickers the one
+    closest to the ball wins (ties: the lower flat index, left team first). `noise` is a standard
+    normal scalar scaling the aim error.
+
+    Returns (kicked [] bool, kicker [2, T] bool one-hot, ball_vel [2], is_shot [] bool).
+    """
+    T = config.team_size
+    half = config.field_length / 2
+    dist = ball_distance(pos, ball_pos)
+    wants = (actions >= SHOOT) & active & (dist <= config.kick_range)
+    flat = jnp.where(wants, dist, jnp.inf).reshape(2 * T)
+    kicker = (jnp.arange(2 * T) == jnp.argmin(flat)).reshape(2, T) & wants
+    kicked = jnp.any(wants)
+
+    kicker_f = kicker.astype(jnp.float32)
+    action = jnp.sum(jnp.where(kicker, actions, 0))
+    team_sign = jnp.sum(kicker_f * TEAM_SIGN[:, None])  # +1 left kicker, -1 right kicker
+    is_shot = kicked & (action == SHOOT)
+
+    # Pass target: the chosen teammate, led by a fraction of a second of its motion.
+    slot = jnp.asarray(pass_slot(T))
+    chosen = (actions[:, :, None] - FIRST_PASS) == slot[None]  # [2, T(i), T(j)]
+    chosen = chosen & (actions[:, :, None] >= FIRST_PASS)
+    mate = jnp.einsum("tij,tjd->tid", chosen.astype(jnp.float32), pos + 0.3 * vel)
+    pass_target = jnp.sum(kicker_f[..., None] * mate, axis=(0, 1))
+    goal = jnp.array([team_sign * half, 0.0])
+    target = jnp.where(is_shot, goal, pass_target)
+
+    aim = target - ball_pos
+    dist_target = jnp.sqrt(jnp.sum(aim * aim) + 1e-12)
+    aim = aim / dist_target
+    kicker_speed = jnp.sqrt(jnp.sum(jnp.sum(kicker_f[..., None] * vel, axis=(0, 1)) ** 2))
+    spread = jnp.where(is_shot, config.shoot_noise, config.pass_noise)
+    spread = spread + config.kick_noise_at_speed * kicker_speed / config.player_max_speed
+    angle = noise * spread
+    c, s = jnp.cos(angle), jnp.sin(angle)
+    aim = jnp.array([c * aim[0] - s * aim[1], s * aim[0] + c * aim[1]])
+    # A pass is struck so that friction leaves it some pace at the receiver.
+    f = config.ball_friction
+    pass_speed = dist_target * max(f, 1e-3) / (config.dt * (1 - f)) + 3.0
+    speed = jnp.where(is_shot, config.shoot_speed,
+                      jnp.clip(pass_speed, 4.0, config.pass_speed_max))
+    return kicked, kicker, aim * speed, is_shot
+
+
+def move_ball(config, ball_pos, ball_vel, pos, vel, active, kicked):
+    """Integrate the ball and bounce it off the first body on its path (swept, so a fast shot
+    cannot tunnel through a keeper). No bounce on the step of a kick: the kicker is behind it.
+
+    Returns (ball_pos, ball_vel, touched [2, T] bool one-hot).
+    """
+    T = config.team_size
+    ball_vel = ball_vel * (1.0 - config.ball_friction)
+    speed = jnp.sqrt(jnp.sum(ball_vel * ball_vel))
+    ball_vel = ball_vel * jnp.minimum(1.0, config.ball_max_speed / jnp.maximum(speed, 1e-6))
+    travel = ball_vel * config.dt
+    start = ball_pos
+    end = ball_pos + travel
+
+    reach = config.player_radius + config.ball_radius
+    rel = pos - start  # [2, T, 2]
+    seg2 = jnp.sum(travel * travel) + 1e-12
+    along = jnp.clip(jnp.sum(rel * travel, axis=-1) / seg2, 0.0, 1.0)  # [2, T]
+    closest = start + along[..., None] * travel
+    gap = closest - pos
+    gap_dist = jnp.sqrt(jnp.sum(gap * gap, axis=-1) + 1e-12)
+    hit = active & (gap_dist < reach) & ~kicked
+    first = jnp.argmin(jnp.where(hit, along, jnp.inf).reshape(2 * T))
+    touched = (jnp.arange(2 * T) == first).reshape(2, T) & hit
+    any_hit = jnp.any(hit)
+
+    touched_f = touched.astype(jnp.float32)[..., None]
+    body_pos = jnp.sum(touched_f * pos, axis=(0, 1))
+    body_vel = jnp.sum(touched_f * vel, axis=(0, 1))
+    contact = jnp.sum(touched_f * closest, axis=(0, 1))
+    normal = contact - body_pos
+    normal = normal / jnp.sqrt(jnp.sum(normal * normal) + 1e-12)
+    bounced_pos = body_pos + normal * (reach + 1e-3)
+    rel_vel = ball_vel - body_vel
+    closing = jnp.sum(rel_vel * normal)
+    bounced_vel = ball_vel - (1.0 + config.ball_restitution) * jnp.minimum(closing, 0.0) * normal
+    ball_pos = jnp.where(any_hit, bounced_pos, end)
+    ball_vel = jnp.where(any_hit, bounced_vel, ball_vel)
+    return ball_pos, ball_vel, touched
+
+
+def bounce_ball_off_walls(config, ball_pos, ball_vel):
+    """`walls` mode: the lines are walls, except the goal mouths."""
+    hx = config.field_length / 2 - config.ball_radius
+    hy = config.field_width / 2 - config.ball_radius
+    x, y = ball_pos[0], ball_pos[1]
+    vx, vy = ball_vel[0], ball_vel[1]
+    out_y = jnp.abs(y) > hy
+    y = jnp.where(out_y, jnp.sign(y) * (2 * hy) - y, y)
+    vy = jnp.where(out_y, -vy * config.ball_restitution, vy)
+    in_mouth = jnp.abs(y) < config.goal_width / 2
+    out_x = (jnp.abs(x) > hx) & ~in_mouth
+    x = jnp.where(out_x, jnp.sign(x) * (2 * hx) - x, x)
+    vx = jnp.where(out_x, -vx * config.ball_restitution, vx)
+    return jnp.stack([x, y]), jnp.stack([vx, vy])

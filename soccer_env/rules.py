@@ -1,0 +1,93 @@
+"""Rules of the game: goals, restarts when the ball leaves the pitch (`rules` mode) and kickoffs.
+
+Every decision is a `jnp.where`; a restart teleports the awarded team's nearest player behind
+the ball and pushes opponents `restart_clearance` metres away, so play resumes at once.
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from soccer_env.physics import TEAM_SIGN
+from soccer_env.scenarios import kickoff_positions
+from soccer_env.types import CORNER, GOAL_KICK, KICKOFF, NO_RESTART, THROW_IN
+
+
+def goals(config, ball_pos):
+    """[2] bool: team 0 scores past x = +L/2, team 1 past x = -L/2, between the posts."""
+    in_mouth = jnp.abs(ball_pos[1]) < config.goal_width / 2
+    half = config.field_length / 2
+    return jnp.stack([in_mouth & (ball_pos[0] > half), in_mouth & (ball_pos[0] < -half)])
+
+
+def _place_for_restart(config, pos, vel, active, spot, team):
+    """Ball at `spot`, `team`'s nearest player just behind it facing the opponent goal, the
+    other team at least `restart_clearance` from it. `team` is a traced int (0 or 1)."""
+    T = config.team_size
+    team_mask = (jnp.arange(2) == team)[:, None] & active  # [2, T]
+    d = pos - spot
+    dist = jnp.sqrt(jnp.sum(d * d, axis=-1) + 1e-12)
+    nearest = (jnp.arange(2 * T) == jnp.argmin(jnp.where(team_mask, dist, jnp.inf).reshape(-1)))
+    nearest = nearest.reshape(2, T) & team_mask
+    attack_dir = jnp.where(team == 0, 1.0, -1.0)
+    taker_spot = spot - jnp.array([attack_dir, 0.0]) * (
+        config.player_radius + config.ball_radius + 0.05)
+    pos = jnp.where(nearest[..., None], taker_spot, pos)
+    opponents = (jnp.arange(2) != team)[:, None] & active
+    r = config.restart_clearance
+    pushed = spot + d / dist[..., None] * r
+    pos = jnp.where((opponents & (dist < r))[..., None], pushed, pos)
+    vel = jnp.where(active[..., None], 0.0, vel)
+    return pos, vel
+
+
+def restart_if_out(config, pos, vel, active, ball_pos, ball_vel, last_touch, scored):
+    """`rules` mode: throw-ins, corners and goal kicks (none on a step where `scored`).
+
+    Returns (pos, vel, ball_pos, ball_vel, restart kind [] int32).
+    """
+    half_l, half_w = config.field_length / 2, config.field_width / 2
+    x, y = ball_pos[0], ball_pos[1]
+    last_team = jnp.argmax(jnp.any(last_touch, axis=1))  # 0 when nobody touched yet
+    out_side = jnp.abs(y) > half_w
+    out_end = (jnp.abs(x) > half_l) & ~out_side
+    inset = 0.3
+    # Throw-in: to the team that did not touch last, on the touchline where the ball left.
+    throw_spot = jnp.stack([jnp.clip(x, -half_l + inset, half_l - inset),
+                            jnp.sign(y) * (half_w - inset)])
+    throw_team = 1 - last_team
+    # Over a goal line: the defending team there is 0 at x < 0 and 1 at x > 0.
+    defending = jnp.where(x > 0, 1, 0)
+    is_corner = last_team == defending
+    corner_spot = jnp.stack([jnp.sign(x) * (half_l - inset), jnp.sign(y) * (half_w - inset)])
+    box = min(5.5, 0.12 * config.field_length)
+    goal_kick_spot = jnp.stack([jnp.sign(x) * (half_l - box), 0.0])
+    end_spot = jnp.where(is_corner, corner_spot, goal_kick_spot)
+    end_team = jnp.where(is_corner, 1 - defending, defending)
+
+    spot = jnp.where(out_side, throw_spot, end_spot)
+    team = jnp.where(out_side, throw_team, end_team)
+    new_pos, new_vel = _place_for_restart(config, pos, vel, active, spot, team)
+    out = (out_side | out_end) & ~scored
+    kind = jnp.where(out_side, THROW_IN, jnp.where(is_corner, CORNER, GOAL_KICK))
+    kind = jnp.where(out, kind, NO_RESTART).astype(jnp.int32)
+    pos = jnp.where(out, new_pos, pos)
+    vel = jnp.where(out, new_vel, vel)
+    ball_pos = jnp.where(out, spot, ball_pos)
+    ball_vel = jnp.where(out, 0.0, ball_vel)
+    return pos, vel, ball_pos, ball_vel, kind
+
+
+def kickoff_after_goal(config, pos, vel, active, ball_pos, ball_vel, goal):
+    """After a goal (when goals do not end the episode) the team that conceded kicks off."""
+    scored = jnp.any(goal)
+    conceding = jnp.where(goal[0], 1, 0)
+    kick_pos = kickoff_positions(config, conceding)
+    pos = jnp.where(scored & active[..., None], kick_pos, pos)
+    vel = jnp.where(scored, 0.0, vel)
+    ball_pos = jnp.where(scored, 0.0, ball_pos)
+    ball_vel = jnp.where(scored, 0.0, ball_vel)
+    return pos, vel, ball_pos, ball_vel, jnp.where(scored, KICKOFF, NO_RESTART).astype(jnp.int32)
+
+
+__all__ = ["goals", "restart_if_out", "kickoff_after_goal", "TEAM_SIGN"]

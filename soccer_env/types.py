@@ -1,0 +1,63 @@
+"""State of a soccer game: an immutable pytree of stacked per-team, per-player arrays."""
+
+from __future__ import annotations
+
+import chex
+import jax.numpy as jnp
+from flax import struct
+
+# Restart kinds reported in info["restart"].
+NO_RESTART, THROW_IN, CORNER, GOAL_KICK, KICKOFF = 0, 1, 2, 3, 4
+
+
+@struct.dataclass
+class State:
+    """World-frame game state. T = players per team; team 0 is the left team.
+
+    player_pos:  [2, T, 2] float32, metres, origin at the centre spot.
+    player_vel:  [2, T, 2] float32, m/s.
+    active:      [2, T] bool, whether a player is on the pitch (drills leave some off).
+    ball_pos:    [2] float32.
+    ball_vel:    [2] float32.
+    score:       [2] int32, goals of each team.
+    step:        [] int32, steps played in this episode.
+    last_touch:  [2, T] bool, one-hot of the last player to touch the ball (all False: nobody).
+    pass_from:   [2, T] bool, one-hot of the passer of a pass still in flight (all False: none).
+    """
+
+    player_pos: chex.Array
+    player_vel: chex.Array
+    active: chex.Array
+    ball_pos: chex.Array
+    ball_vel: chex.Array
+    score: chex.Array
+    step: chex.Array
+    last_touch: chex.Array
+    pass_from: chex.Array
+
+    @property
+    def team_size(self) -> int:
+        return self.player_pos.shape[-2]
+
+    @property
+    def possession(self) -> chex.Array:
+        """[..., 2] bool: which team touched the ball last."""
+        return jnp.any(self.last_touch, axis=-1)
+
+
+def mirror(state: State) -> State:
+    """Swap the teams and rotate the world by 180 degrees.
+
+    The right team's frame is the world rotated by 180 degrees, so `observe(mirror(s))[0]`
+    equals `observe(s)[1]` exactly: the property that lets one policy play either side.
+    """
+    return state.replace(
+        player_pos=-jnp.flip(state.player_pos, axis=-3),
+        player_vel=-jnp.flip(state.player_vel, axis=-3),
+        active=jnp.flip(state.active, axis=-2),
+        ball_pos=-state.ball_pos,
+        ball_vel=-state.ball_vel,
+        score=jnp.flip(state.score, axis=-1),
+        last_touch=jnp.flip(state.last_touch, axis=-2),
+        pass_from=jnp.flip(state.pass_from, axis=-2),
+    )
