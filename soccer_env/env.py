@@ -14,11 +14,12 @@ from __future__ import annotations
 import chex
 import jax
 import jax.numpy as jnp
+import jax.scipy.special
 
 from soccer_env import observations, physics, rules
 from soccer_env.config import EnvConfig
 from soccer_env.physics import FIRST_PASS, SHOOT, TEAM_SIGN
-from soccer_env.scenarios import initial_state
+from soccer_env.scenarios import initial_state_from_uniforms, num_uniforms
 from soccer_env.types import NO_RESTART, State
 
 
@@ -61,8 +62,12 @@ class SoccerEnv:
     # --- core API --------------------------------------------------------------------------
     def reset(self, key: chex.PRNGKey) -> tuple[jax.Array, State]:
         """A new episode drawn from the scenario's initial-state distribution."""
-        state = initial_state(self.config, key)
+        state = initial_state_from_uniforms(self.config, self._uniforms(key)[:-1])
         return self.observe(state), state
+
+    def _uniforms(self, key):
+        """All the randomness of one step: the reset draws, then the kick-noise draw."""
+        return jax.random.uniform(key, (num_uniforms(self.config) + 1,))
 
     def observe(self, state: State) -> jax.Array:
         """float32 [2, T, obs_dim]: every player's observation in its team's frame."""
@@ -85,16 +90,23 @@ class SoccerEnv:
             [jnp.ones((2, T, 1), bool), moves, in_range[..., None], passes], axis=-1)
 
     def step(self, key: chex.PRNGKey, state: State, actions: jax.Array):
-        """One step; a finished game is replaced by a fresh one (see the module docstring)."""
-        key_step, key_reset = jax.random.split(key)
-        obs, next_state, reward, done, info = self.step_env(key_step, state, actions)
-        reset_obs, reset_state = self.reset(key_reset)
+        """One step; a finished game is replaced by a fresh one (see the module docstring).
+
+        Equal to `step_env` with the same key unless the game ends; the new episode is
+        `reset(key)` (the kick noise and the reset use disjoint parts of one random draw).
+        """
+        u = self._uniforms(key)
+        next_state, reward, done, info = self._step(u[-1], state, actions)
+        reset_state = initial_state_from_uniforms(self.config, u[:-1])
         next_state = jax.tree.map(lambda r, s: jnp.where(done, r, s), reset_state, next_state)
-        obs = jnp.where(done, reset_obs, obs)
-        return obs, next_state, reward, done, info
+        return self.observe(next_state), next_state, reward, done, info
 
     def step_env(self, key: chex.PRNGKey, state: State, actions: jax.Array):
         """One step without auto-reset. Returns (obs, state, reward [2, T], done, info)."""
+        next_state, reward, done, info = self._step(self._uniforms(key)[-1], state, actions)
+        return self.observe(next_state), next_state, reward, done, info
+
+    def _step(self, kick_uniform, state, actions):
         cfg = self.config
         T = cfg.team_size
         chex.assert_shape(actions, (2, T))
@@ -103,7 +115,9 @@ class SoccerEnv:
         actions = jnp.where(active, actions, 0)
 
         # Kicks are decided on the positions the players see, before anyone moves.
-        noise = jax.random.normal(key, ())
+        # A standard normal from the step's uniform draw (inverse CDF), scaling the aim error.
+        u = jnp.clip(kick_uniform, 1e-6, 1 - 1e-6)
+        noise = jnp.sqrt(2.0) * jax.scipy.special.erfinv(2.0 * u - 1.0)
         kicked, kicker, kick_vel, is_shot = physics.resolve_kick(
             cfg, state.player_pos, state.player_vel, actions, active, state.ball_pos, noise)
         ball_vel = jnp.where(kicked, kick_vel, state.ball_vel)
@@ -191,7 +205,7 @@ class SoccerEnv:
             "possession": possession,
             "team_reward": team_reward,
         }
-        return self.observe(next_state), next_state, reward, done, info
+        return next_state, reward, done, info
 
     # --- rendering -------------------------------------------------------------------------
     def render(self, state: State, **kwargs):

@@ -156,7 +156,12 @@ def _empty_state(config, pos, active, ball_pos) -> State:
     )
 
 
-def _drill(config, key, left, right, ball):
+def num_uniforms(config) -> int:
+    """How many U(0, 1) numbers `initial_state_from_uniforms` consumes."""
+    return 4 * config.team_size + 2
+
+
+def _drill(config, u, left, right, ball):
     """A drill layout: `left`/`right` are lists of (x_frac, y_frac) world positions as fractions
     of the half-length / half-width for the players on the pitch; the rest are parked off it."""
     T, half, hw = config.team_size, config.field_length / 2, config.field_width / 2
@@ -168,10 +173,9 @@ def _drill(config, key, left, right, ball):
         for i, (fx, fy) in enumerate(spots):
             park[team, i] = (fx * half, fy * hw)
             active[team, i] = True
-    k_pos, k_ball = jax.random.split(key)
-    jitter = jax.random.uniform(k_pos, (2, T, 2), minval=-0.3, maxval=0.3)
+    jitter = 0.6 * u[: 4 * T].reshape(2, T, 2) - 0.3
     pos = jnp.asarray(park) + jnp.where(jnp.asarray(active)[..., None], jitter, 0.0)
-    ball_jitter = jax.random.uniform(k_ball, (2,), minval=-0.3, maxval=0.3)
+    ball_jitter = 0.6 * u[4 * T: 4 * T + 2] - 0.3
     ball_pos = jnp.array([ball[0] * half, ball[1] * hw]) + ball_jitter
     # The ball carrier (left player 0) stands just behind the ball.
     carrier = ball_pos - jnp.array([config.player_radius + config.ball_radius + 0.1, 0.0])
@@ -181,31 +185,39 @@ def _drill(config, key, left, right, ball):
 
 def initial_state(config, key) -> State:
     """A fresh episode's state for `config.layout` (jittable; `config` is static)."""
+    return initial_state_from_uniforms(config, jax.random.uniform(key, (num_uniforms(config),)))
+
+
+def initial_state_from_uniforms(config, u) -> State:
+    """The initial state given `num_uniforms(config)` U(0, 1) numbers.
+
+    Drawing all of an episode's randomness in one call keeps auto-reset cheap: `SoccerEnv.step`
+    draws these and the kick noise together, one random-number call per game and step.
+    """
     T = config.team_size
     if config.layout == "match":
-        k_team, k_noise = jax.random.split(key)
-        kicking_team = jax.random.randint(k_team, (), 0, 2)
+        kicking_team = (u[0] < 0.5).astype(jnp.int32)
         pos = kickoff_positions(config, kicking_team)
-        noise = jax.random.uniform(k_noise, (2, T, 2), minval=-0.3, maxval=0.3)
+        noise = 0.6 * u[2: 2 + 4 * T].reshape(2, T, 2) - 0.3
         # No noise on the kicker, so it keeps its spot behind the ball.
         is_kicker = (jnp.arange(2) == kicking_team)[:, None] & (jnp.arange(T) == T - 1)[None]
         pos = pos + jnp.where(is_kicker[..., None], 0.0, noise)
         return _empty_state(config, pos, jnp.ones((2, T), bool), jnp.zeros((2,)))
     if config.layout == "empty_goal":
         ball = (0.3, 0.0)
-        return _drill(config, key, [ball], [], ball)
+        return _drill(config, u, [ball], [], ball)
     if config.layout == "run_to_score_with_keeper":
         ball = (0.05, 0.0)
-        return _drill(config, key, [ball], [(0.9, 0.0)], ball)
+        return _drill(config, u, [ball], [(0.9, 0.0)], ball)
     if config.layout == "pass_and_shoot_with_keeper":
         ball = (0.45, -0.45)
-        return _drill(config, key, [ball, (0.45, 0.5)], [(0.9, 0.0), (0.62, -0.3)], ball)
+        return _drill(config, u, [ball, (0.45, 0.5)], [(0.9, 0.0), (0.62, -0.3)], ball)
     if config.layout == "3v1_with_keeper":
         ball = (0.35, 0.0)
-        return _drill(config, key, [ball, (0.3, -0.5), (0.3, 0.5)], [(0.9, 0.0), (0.6, 0.0)],
+        return _drill(config, u, [ball, (0.3, -0.5), (0.3, 0.5)], [(0.9, 0.0), (0.6, 0.0)],
                       ball)
     if config.layout == "counterattack":
         ball = (-0.15, 0.0)
-        return _drill(config, key, [ball, (-0.25, -0.5), (-0.25, 0.5)],
+        return _drill(config, u, [ball, (-0.25, -0.5), (-0.25, 0.5)],
                       [(0.9, 0.0), (0.1, 0.25)], ball)
     raise ValueError(f"unknown layout {config.layout!r}")  # unreachable: EnvConfig validates
