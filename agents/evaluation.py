@@ -1,0 +1,199 @@
+"""Vectorized evaluation matches: win/draw/loss with Wilson intervals and match statistics.
+
+A *player* here is anything with the bot signature once its parameters are bound:
+`act(params, key, state, team) -> int32 [T]`. Scripted bots ignore `params` (pass None);
+trained policies take their parameters as a traced argument, so evaluating a new checkpoint
+reuses the compiled match instead of compiling again.
+
+    stats = evaluate(env, policy_act, params, bot_act, None, key, games=1000)
+
+Every game is a full episode from `env.reset` (no auto-reset), half with each side.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from soccer_env.env import SoccerEnv
+
+Act = Callable[[Any, jax.Array, Any, Any], jax.Array]  # (params, key, state, team) -> [T]
+
+# Per-game, per-team counters accumulated over a match.
+COUNTERS = ("goals", "shots", "shots_on_target", "passes", "passes_completed", "touches",
+            "possession_steps", "goals_after_pass")
+
+
+@functools.lru_cache(maxsize=None)
+def bot_act(bot) -> Act:
+    """A scripted bot `(key, state, team)` in the `(params, key, state, team)` form (cached, so
+    the same bot gives the same function and compiled matches are reused)."""
+
+    def act(params, key, state, team):
+        del params
+        return bot(key, state, team)
+
+    return act
+
+
+@functools.lru_cache(maxsize=None)
+def policy_act(network, config, greedy: bool = True) -> Act:
+    """A policy network as `(params, key, state, team)`: it observes in `team`'s frame and acts
+    greedily (argmax) unless `greedy=False` (cached per network, game config and mode)."""
+    env = SoccerEnv(config)
+
+    def act(params, key, state, team):
+        obs = env.observe(state)[team]
+        mask = env.action_mask(state)[team]
+        actions, _ = network.act(key, params, obs, mask, greedy=greedy)
+        return actions
+
+    return act
+
+
+@functools.lru_cache(maxsize=64)
+def _match_fn(config, act_left: Act, act_right: Act, steps: int, record: bool):
+    env = SoccerEnv(config)
+
+    def one_game(params_left, params_right, key):
+        key_reset, key_play = jax.random.split(key)
+        _, state = env.reset(key_reset)
+        T = config.team_size
+
+        def body(carry, key_step):
+            state, totals, receiver, ended = carry
+            k_left, k_right, k_env = jax.random.split(key_step, 3)
+            actions = jnp.stack([act_left(params_left, k_left, state, 0),
+                                 act_right(params_right, k_right, state, 1)])
+            _, next_state, _, done, info = env.step_env(k_env, state, actions)
+            live = ~ended
+            # The receiver of the last completed pass, until someone else touches the ball.
+            got_pass = jnp.any(info["pass_completed"], axis=1, keepdims=True) & info["touch"]
+            receiver = jnp.where(jnp.any(info["touch"]), got_pass, receiver)
+            after_pass = jnp.any(info["goal_scored"] & receiver, axis=1)
+            counts = {
+                "goals": info["goal"],
+                "shots": jnp.sum(info["shot"], axis=1),
+                "shots_on_target": jnp.sum(info["shot_on_target"], axis=1),
+                "passes": jnp.sum(info["pass"], axis=1),
+                "passes_completed": jnp.sum(info["pass_completed"], axis=1),
+                "touches": jnp.sum(info["touch"], axis=1),
+                "possession_steps": info["possession"],
+                "goals_after_pass": after_pass & info["goal"],
+            }
+            totals = {k: totals[k] + jnp.where(live, counts[k].astype(jnp.int32), 0)
+                      for k in totals}
+            receiver = jnp.where(jnp.any(info["goal"]), False, receiver)
+            state = jax.tree.map(lambda new, old: jnp.where(live, new, old), next_state, state)
+            ended = ended | done
+            return (state, totals, receiver, ended), (state if record else None)
+
+        zeros = {k: jnp.zeros((2,), jnp.int32) for k in COUNTERS}
+        init = (state, zeros, jnp.zeros((2, T), bool), jnp.zeros((), bool))
+        (_, totals, _, _), trajectory = jax.lax.scan(
+            body, init, jax.random.split(key_play, steps))
+        return totals, trajectory
+
+    batched = jax.vmap(one_game, in_axes=(None, None, 0))
+    return jax.jit(batched)
+
+
+def play(env: SoccerEnv, act_left: Act, params_left, act_right: Act, params_right,
+         key: jax.Array, games: int, steps: int | None = None) -> dict[str, np.ndarray]:
+    """`games` vectorized episodes with `act_left` as team 0. Returns numpy int32 [games, 2]
+    per counter of COUNTERS (index 0 = the left team)."""
+    steps = env.config.max_steps if steps is None else int(steps)
+    if games < 1 or steps < 1:
+        raise ValueError(f"games={games} and steps={steps} must both be >= 1")
+    fn = _match_fn(env.config, act_left, act_right, steps, False)
+    totals, _ = fn(params_left, params_right, jax.random.split(key, games))
+    return {k: np.asarray(v) for k, v in totals.items()}
+
+
+def record_match(env: SoccerEnv, act_left: Act, params_left, act_right: Act, params_right,
+                 key: jax.Array, steps: int | None = None):
+    """One episode; returns the trajectory of states (leading time axis) and the counters.
+
+    The trajectory holds the state after each step, frozen once the episode has ended."""
+    steps = env.config.max_steps if steps is None else int(steps)
+    fn = _match_fn(env.config, act_left, act_right, steps, True)
+    totals, trajectory = fn(params_left, params_right, key[None])
+    trajectory = jax.tree.map(lambda x: np.asarray(x[0]), trajectory)
+    return trajectory, {k: np.asarray(v[0]) for k, v in totals.items()}
+
+
+def wilson_interval(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """Wilson score interval of a binomial proportion (95% for z = 1.96)."""
+    if n <= 0:
+        return (0.0, 1.0)
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def summarize(for_side: dict[str, np.ndarray], games_as: np.ndarray) -> dict:
+    """eval.json-style statistics from counters seen from one player's side.
+
+    for_side: counters [games, 2] with index 0 = the evaluated player, 1 = the opponent.
+    games_as: [games] 0 where the evaluated player was the left team, 1 where right.
+    """
+    goals = for_side["goals"]
+    diff = goals[:, 0] - goals[:, 1]
+    games = int(len(diff))
+    win, draw, loss = int(np.sum(diff > 0)), int(np.sum(diff == 0)), int(np.sum(diff < 0))
+    passes = for_side["passes"][:, 0].sum()
+    possession = for_side["possession_steps"].astype(np.float64)
+    held = possession.sum()
+    goals_for = goals[:, 0].sum()
+    return {
+        "games": games,
+        "win": win,
+        "draw": draw,
+        "loss": loss,
+        "win_rate": win / games,
+        "win_rate_ci95": list(wilson_interval(win, games)),
+        "points_per_game": (3 * win + draw) / games,
+        "goals_for": float(goals[:, 0].mean()),
+        "goals_against": float(goals[:, 1].mean()),
+        "goal_diff": float(diff.mean()),
+        "passes_per_game": float(for_side["passes"][:, 0].mean()),
+        "pass_completion": float(for_side["passes_completed"][:, 0].sum() / passes)
+        if passes else 0.0,
+        "shots_per_game": float(for_side["shots"][:, 0].mean()),
+        "shots_on_target_per_game": float(for_side["shots_on_target"][:, 0].mean()),
+        "possession": float(possession[:, 0].sum() / held) if held else 0.5,
+        "goals_after_pass_share": float(for_side["goals_after_pass"][:, 0].sum() / goals_for)
+        if goals_for else 0.0,
+        "games_as_left": int(np.sum(games_as == 0)),
+    }
+
+
+def evaluate(env: SoccerEnv, act: Act, params, opp_act: Act, opp_params, key: jax.Array,
+             games: int = 1000, steps: int | None = None) -> dict:
+    """Evaluate `act` against `opp_act` over `games` games, half on each side.
+
+    Returns the eval.json statistics (see `summarize`) plus "by_side": the same split into
+    games played as the left and as the right team.
+    """
+    if games < 2:
+        raise ValueError(f"games={games} must be >= 2 (half are played on each side)")
+    k_left, k_right = jax.random.split(key)
+    half = games // 2
+    as_left = play(env, act, params, opp_act, opp_params, k_left, half, steps)
+    as_right = play(env, opp_act, opp_params, act, params, k_right, games - half, steps)
+    flipped = {k: v[:, ::-1] for k, v in as_right.items()}
+    both = {k: np.concatenate([as_left[k], flipped[k]]) for k in COUNTERS}
+    sides = np.concatenate([np.zeros(half, int), np.ones(games - half, int)])
+    out = summarize(both, sides)
+    out["by_side"] = {
+        "left": summarize(as_left, np.zeros(half, int)),
+        "right": summarize(flipped, np.ones(games - half, int)),
+    }
+    return out
