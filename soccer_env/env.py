@@ -123,7 +123,7 @@ class SoccerEnv:
         ball_vel = jnp.where(kicked, kick_vel, state.ball_vel)
 
         pos, vel = physics.move_players(cfg, state.player_pos, state.player_vel, actions, active)
-        pos, vel = physics.collide_players(cfg, pos, vel, active)
+        pos, vel = physics.collide_players(cfg, state.player_pos, pos, vel, active)
         pos, vel = physics.clamp_players(cfg, pos, vel)
         pos = jnp.where(active[..., None], pos, state.player_pos)
 

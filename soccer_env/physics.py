@@ -64,23 +64,36 @@ def move_players(config, pos, vel, actions, active):
     return pos + vel * config.dt, vel
 
 
-def collide_players(config, pos, vel, active):
-    """Resolve overlaps between all pairs of players (one pass, equal masses, inelastic).
+def collide_players(config, old_pos, pos, vel, active):
+    """Resolve contacts between all pairs of players (one pass, equal masses, inelastic).
 
-    Written with x and y as separate [N, N] planes: a trailing axis of size 2 defeats
-    vectorization of the pairwise work, which dominates the step at 11v11.
+    The contact normal is the pair's direction *before* the move (old_pos), and the separation
+    is measured along it: two players closing at up to 1 m per step can cross centres within a
+    step, and a normal taken after the move would push them through each other. Written with x
+    and y as separate [N, N] planes: a trailing axis of size 2 defeats vectorization of the
+    pairwise work, which dominates the step at 11v11.
     """
     T = config.team_size
     n = 2 * T
+    reach = 2 * config.player_radius
+    ox, oy = old_pos[..., 0].reshape(n), old_pos[..., 1].reshape(n)
     px, py = pos[..., 0].reshape(n), pos[..., 1].reshape(n)
     vx, vy = vel[..., 0].reshape(n), vel[..., 1].reshape(n)
     on = active.reshape(n)
-    dx = px[:, None] - px[None, :]  # [N, N], from j to i
+    odx = ox[:, None] - ox[None, :]  # [N, N], from j to i, before the move
+    ody = oy[:, None] - oy[None, :]
+    inv = jax.lax.rsqrt(odx * odx + ody * ody + 1e-12)
+    nx, ny = odx * inv, ody * inv
+    dx = px[:, None] - px[None, :]
     dy = py[:, None] - py[None, :]
-    inv_dist = jax.lax.rsqrt(dx * dx + dy * dy + 1e-12)
-    nx, ny = dx * inv_dist, dy * inv_dist
-    overlap = 2 * config.player_radius - (dx * dx + dy * dy) * inv_dist
-    touching = (overlap > 0) & on[:, None] & on[None, :] & ~np.eye(n, dtype=bool)
+    along = dx * nx + dy * ny  # separation along the old normal (< 0: they crossed)
+    dist2 = dx * dx + dy * dy
+    # Bodies touch when they overlap now, or crossed (along < 0) within reach sideways; they
+    # are pushed apart along the old normal until `along` is back to `reach`.
+    crossed = (along < 0) & (dist2 - along * along < reach * reach)
+    overlap = reach - along
+    touching = (((dist2 < reach * reach) | crossed) & on[:, None] & on[None, :]
+                & ~np.eye(n, dtype=bool))
     push = jnp.where(touching, 0.5 * overlap, 0.0)
     closing = (vx[:, None] - vx[None, :]) * nx + (vy[:, None] - vy[None, :]) * ny
     impulse = jnp.where(touching & (closing < 0), 0.5 * closing, 0.0)
@@ -88,8 +101,12 @@ def collide_players(config, pos, vel, active):
     py = py + jnp.sum(push * ny, axis=1)
     vx = vx - jnp.sum(impulse * nx, axis=1)
     vy = vy - jnp.sum(impulse * ny, axis=1)
+    # Impulses in a pile-up must not lift anyone above the speed cap.
+    speed2 = vx * vx + vy * vy
+    cap = config.player_max_speed
+    scale = jnp.where(speed2 > cap * cap, cap * jax.lax.rsqrt(jnp.maximum(speed2, 1e-12)), 1.0)
     pos = jnp.stack([px, py], axis=-1).reshape(2, T, 2)
-    vel = jnp.stack([vx, vy], axis=-1).reshape(2, T, 2)
+    vel = jnp.stack([vx * scale, vy * scale], axis=-1).reshape(2, T, 2)
     return pos, vel
 
 
@@ -177,21 +194,26 @@ def move_ball(config, ball_pos, ball_vel, pos, vel, active, kicked):
     reach = config.player_radius + config.ball_radius
     rel = pos - start  # [2, T, 2]
     seg2 = jnp.sum(travel * travel) + 1e-12
-    along = jnp.clip(jnp.sum(rel * travel, axis=-1) / seg2, 0.0, 1.0)  # [2, T]
+    proj = jnp.sum(rel * travel, axis=-1) / seg2  # [2, T], closest approach along the path
+    along = jnp.clip(proj, 0.0, 1.0)
     closest = start + along[..., None] * travel
     gap = closest - pos
-    gap_dist = jnp.sqrt(jnp.sum(gap * gap, axis=-1) + 1e-12)
-    hit = active & (gap_dist < reach) & ~kicked
-    first = jnp.argmin(jnp.where(hit, along, jnp.inf).reshape(2 * T))
+    hit = active & (jnp.sum(gap * gap, axis=-1) < reach * reach) & ~kicked
+    # The contact is where the path enters the body's reach (the start if it is already in).
+    off_line = start + proj[..., None] * travel - pos
+    half_chord = jnp.sqrt(jnp.maximum(reach * reach - jnp.sum(off_line * off_line, axis=-1), 0.0)
+                          / seg2)
+    enter = jnp.clip(proj - half_chord, 0.0, 1.0)
+    first = jnp.argmin(jnp.where(hit, enter, jnp.inf).reshape(2 * T))
     touched = (jnp.arange(2 * T) == first).reshape(2, T) & hit
     any_hit = jnp.any(hit)
 
     touched_f = touched.astype(jnp.float32)[..., None]
     body_pos = jnp.sum(touched_f * pos, axis=(0, 1))
     body_vel = jnp.sum(touched_f * vel, axis=(0, 1))
-    contact = jnp.sum(touched_f * closest, axis=(0, 1))
+    contact = start + jnp.sum(touched_f[..., 0] * enter) * travel
     normal = contact - body_pos
-    normal = normal / jnp.sqrt(jnp.sum(normal * normal) + 1e-12)
+    normal = normal * jax.lax.rsqrt(jnp.sum(normal * normal) + 1e-12)
     bounced_pos = body_pos + normal * (reach + 1e-3)
     rel_vel = ball_vel - body_vel
     closing = jnp.sum(rel_vel * normal)
