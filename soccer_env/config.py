@@ -77,9 +77,11 @@ class EnvConfig:
                 f"EnvConfig.{name}={getattr(self, name)!r} is invalid: allowed {allowed}"
             )
 
-        if not isinstance(self.team_size, int) or not 1 <= self.team_size <= 11:
+        if (not isinstance(self.team_size, int) or isinstance(self.team_size, bool)
+                or not 1 <= self.team_size <= 11):
             fail("team_size", "an integer in [1, 11]")
-        if not isinstance(self.max_steps, int) or self.max_steps < 1:
+        if (not isinstance(self.max_steps, int) or isinstance(self.max_steps, bool)
+                or self.max_steps < 1):
             fail("max_steps", "an integer >= 1")
         for name in (
             "field_length",

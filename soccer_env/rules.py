@@ -48,7 +48,10 @@ def restart_if_out(config, pos, vel, active, ball_pos, ball_vel, last_touch, sco
     """
     half_l, half_w = config.field_length / 2, config.field_width / 2
     x, y = ball_pos[0], ball_pos[1]
-    last_team = jnp.argmax(jnp.any(last_touch, axis=1))  # 0 when nobody touched yet
+    touched = jnp.any(last_touch, axis=1)  # [2]
+    # Nobody touched yet: count the team whose half the ball is in as the last toucher, a rule
+    # that stays symmetric under swapping the teams.
+    last_team = jnp.where(jnp.any(touched), jnp.argmax(touched), jnp.where(x < 0, 0, 1))
     out_side = jnp.abs(y) > half_w
     out_end = (jnp.abs(x) > half_l) & ~out_side
     inset = 0.3
