@@ -204,6 +204,11 @@ def move_ball(config, ball_pos, ball_vel, pos, vel, active, kicked):
     half_chord = jnp.sqrt(jnp.maximum(reach * reach - jnp.sum(off_line * off_line, axis=-1), 0.0)
                           / seg2)
     enter = jnp.clip(proj - half_chord, 0.0, 1.0)
+    # Only a ball closing on the body bounces: one already inside the reach and moving away
+    # (say, just kicked ahead of a running player) completes its travel.
+    to_ball = start + enter[..., None] * travel - pos  # [2, T, 2], body centre -> contact
+    closing_each = jnp.sum((ball_vel - vel) * to_ball, axis=-1)
+    hit = hit & (closing_each < 0)
     first = jnp.argmin(jnp.where(hit, enter, jnp.inf).reshape(2 * T))
     touched = (jnp.arange(2 * T) == first).reshape(2, T) & hit
     any_hit = jnp.any(hit)

@@ -1,0 +1,329 @@
+"""Scripted bots: API, legality, jit/vmap, behaviour and the strength ordering."""
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import soccer_env
+from soccer_env import bots
+from soccer_env.physics import SHOOT, move_table
+from soccer_env.types import mirror
+
+NAMES = ("random", "chaser", "positional")
+# Team sizes 1, 2 and 11 (full matches) and drills with players off the pitch.
+SCENARIOS = ("1v1", "2v2", "11v11", "3v1_with_keeper", "empty_goal")
+
+
+def _random_states(env, key, num_states=32):
+    """Random states of `env`: players on the pitch scattered anywhere with random velocities
+    (players off it stay parked), the ball next to a random player on the pitch in half of
+    them (so that kicks are legal for someone) and anywhere in the rest. Batched leaves."""
+    rng = np.random.default_rng(int(jax.random.randint(key, (), 0, 2**31 - 1)))
+    cfg, T = env.config, env.config.team_size
+    base = jax.tree.map(np.asarray, jax.jit(env.reset)(key)[1])
+    half = np.array([cfg.field_length / 2, cfg.field_width / 2]) - cfg.player_radius
+    active = np.broadcast_to(base.active, (num_states, 2, T))
+    pos = rng.uniform(-half, half, (num_states, 2, T, 2))
+    pos = np.where(active[..., None], pos, base.player_pos).astype(np.float32)
+    vel = np.where(active[..., None], rng.uniform(-5, 5, (num_states, 2, T, 2)), 0.0)
+    ball = rng.uniform(-half, half, (num_states, 2))
+    flat = active.reshape(num_states, 2 * T)
+    pick = np.array([rng.choice(np.flatnonzero(row)) for row in flat])
+    near = pos.reshape(num_states, 2 * T, 2)[np.arange(num_states), pick]
+    near = near + rng.uniform(-0.55, 0.55, (num_states, 2))
+    ball = np.where((np.arange(num_states) % 2 == 0)[:, None], near, ball)
+    batch = jax.tree.map(lambda x: np.broadcast_to(x, (num_states,) + x.shape).copy(), base)
+    return batch.replace(
+        player_pos=jnp.asarray(pos), player_vel=jnp.asarray(vel, jnp.float32),
+        ball_pos=jnp.asarray(ball, jnp.float32),
+        ball_vel=jnp.asarray(rng.uniform(-8, 8, (num_states, 2)), jnp.float32))
+
+
+def _rollout(env, left, right, num_games, steps, seed=0):
+    """States [num_games, steps, ...] of vectorized games (no auto-reset)."""
+
+    def game(key):
+        k0, k1 = jax.random.split(key)
+        _, state = env.reset(k0)
+
+        def body(state, k):
+            ka, kb, ke = jax.random.split(k, 3)
+            actions = jnp.stack([left(ka, state, 0), right(kb, state, 1)])
+            state = env.step_env(ke, state, actions)[1]
+            return state, state
+
+        return jax.lax.scan(body, state, jax.random.split(k1, steps))[1]
+
+    return jax.jit(jax.vmap(game))(_keys(num_games, seed))
+
+
+@pytest.fixture(scope="module")
+def env2():
+    return soccer_env.make("2v2")
+
+
+@pytest.fixture(scope="module")
+def rollout2(env2):
+    """2v2 games of chaser (left) against positional (right): states [8, 100, ...]."""
+    cfg = env2.config
+    return _rollout(env2, bots.get("chaser", cfg), bots.get("positional", cfg), 8, 100)
+
+
+@pytest.fixture(scope="module")
+def cases(rollout2):
+    """Per scenario: env, a batch of states, and the jitted, vmapped bots (traced team). For
+    2v2 the states come from a rollout (every 25th step of each game), for the rest they are
+    random."""
+    out = {}
+    for i, name in enumerate(SCENARIOS):
+        env = soccer_env.make(name)
+        if name == "2v2":
+            states = jax.tree.map(lambda x: x[:, ::25].reshape((-1,) + x.shape[2:]), rollout2)
+            random_states = _random_states(env, jax.random.PRNGKey(i))
+            states = jax.tree.map(lambda a, b: jnp.concatenate([a, b]), states, random_states)
+        else:
+            states = _random_states(env, jax.random.PRNGKey(i))
+        fns = {
+            bot: jax.jit(jax.vmap(bots.get(bot, env.config), in_axes=(0, 0, None)))
+            for bot in NAMES
+        }
+        out[name] = (env, states, fns)
+    return out
+
+
+def _keys(n, seed=0):
+    return jax.random.split(jax.random.PRNGKey(seed), n)
+
+
+# --- registry and parameters ---------------------------------------------------------------
+
+
+def test_names_and_registry():
+    assert set(NAMES) <= set(bots.names())
+    assert bots.names() == list(bots.BOTS)
+
+
+def test_get_unknown_name_lists_known_bots():
+    with pytest.raises(ValueError, match="unknown bot 'striker'.*positional"):
+        bots.get("striker")
+
+
+@pytest.mark.parametrize("bad", [-0.1, 1.5, math.nan, "hard", True, None])
+def test_difficulty_validated(bad):
+    with pytest.raises(ValueError, match="difficulty"):
+        bots.get("positional", difficulty=bad)
+
+
+def test_difficulty_bounds_accepted():
+    for d in (0, 0.0, 0.5, 1, 1.0):
+        assert callable(bots.get("positional", difficulty=d))
+
+
+@pytest.mark.parametrize("name", ["random", "chaser"])
+def test_parameterless_bots_reject_params(name):
+    with pytest.raises(ValueError, match="speed"):
+        bots.get(name, speed=2)
+
+
+def test_positional_rejects_unknown_params():
+    with pytest.raises(ValueError, match="aggression.*difficulty"):
+        bots.get("positional", aggression=1.0)
+
+
+def test_get_config_argument(env2):
+    with pytest.raises(ValueError, match="config"):
+        bots.get("chaser", config="2v2")
+    # An env and its config give the same (cached) function; defaults are EnvConfig().
+    assert bots.get("positional", env2) is bots.get("positional", env2.config)
+    assert bots.get("positional", difficulty=1.0) is bots.get("positional", soccer_env.EnvConfig())
+    assert bots.get("positional", difficulty=0.5) is not bots.get("positional")
+
+
+def test_team_size_mismatch_raises(cases):
+    _, states, _ = cases["1v1"]  # one player a side, the bot configured for two
+    state = jax.tree.map(lambda x: x[0], states)
+    for name in NAMES:
+        with pytest.raises(ValueError, match="team size 1.*team_size=2"):
+            bots.get(name)(jax.random.PRNGKey(0), state, 0)
+
+
+# --- outputs: shape, dtype, legality ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_actions_are_legal(cases, scenario):
+    env, states, fns = cases[scenario]
+    T = env.config.team_size
+    n = states.step.shape[0]
+    mask = np.asarray(jax.vmap(env.action_mask)(states))  # [n, 2, T, A]
+    kicks_seen = 0
+    for name, fn in fns.items():
+        for team in (0, 1):
+            actions = np.asarray(fn(_keys(n, team), states, team))
+            assert actions.shape == (n, T) and actions.dtype == np.int32, name
+            assert actions.min() >= 0 and actions.max() < env.num_actions, name
+            legal = np.take_along_axis(mask[:, team], actions[..., None], axis=-1)[..., 0]
+            assert legal.all(), f"{name} (team {team}) chose illegal actions in {scenario}"
+            kicks_seen += int((actions >= SHOOT).sum())
+    assert kicks_seen > 0  # the sampled states do exercise kicks
+
+
+def test_inactive_players_idle(cases):
+    env, states, fns = cases["3v1_with_keeper"]
+    active = np.asarray(states.active)
+    assert not active.all()
+    for fn in fns.values():
+        for team in (0, 1):
+            actions = np.asarray(fn(_keys(states.step.shape[0]), states, team))
+            assert (actions[~active[:, team]] == 0).all()
+
+
+# --- jit, vmap, determinism, frames -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_jit_vmap_and_determinism(cases, name):
+    """vmap over games equals one game at a time; the same key gives the same actions."""
+    env, states, fns = cases["2v2"]
+    single = jax.jit(bots.get(name, env.config))
+    n = states.step.shape[0]
+    keys = _keys(n, seed=3)
+    batched = np.asarray(fns[name](keys, states, 1))
+    np.testing.assert_array_equal(batched, np.asarray(fns[name](keys, states, 1)))
+    for i in (0, n // 2, n - 1):
+        state = jax.tree.map(lambda x: x[i], states)
+        np.testing.assert_array_equal(np.asarray(single(keys[i], state, 1)), batched[i])
+
+
+@pytest.mark.parametrize("name", ["chaser", "positional"])
+def test_mirror_symmetry(cases, name):
+    """Bots see the game in their team's frame: team 1 in a state acts as team 0 does in the
+    mirrored state."""
+    env, states, fns = cases["2v2"]
+    n = states.step.shape[0]
+    right = np.asarray(fns[name](_keys(n), states, 1))
+    left_mirrored = np.asarray(fns[name](_keys(n), jax.vmap(mirror)(states), 0))
+    np.testing.assert_array_equal(right, left_mirrored)
+
+
+def test_random_uses_key_and_covers_legal_actions(cases):
+    env, states, fns = cases["2v2"]
+    n = states.step.shape[0]
+    one = jax.tree.map(lambda x: jnp.broadcast_to(x[0], x.shape), states)  # one state, n times
+    actions = np.concatenate([np.asarray(fns["random"](_keys(n, seed), one, 0))
+                              for seed in range(12)])
+    legal = np.asarray(env.action_mask(jax.tree.map(lambda x: x[0], states)))[0]
+    for i in range(env.team_size):
+        seen = np.bincount(actions[:, i], minlength=env.num_actions) > 0
+        np.testing.assert_array_equal(seen, legal[i])  # every legal action, nothing else
+
+
+def test_difficulty_mixes_in_random_actions(cases):
+    env, states, fns = cases["2v2"]
+    n = states.step.shape[0]
+    one = jax.tree.map(lambda x: jnp.broadcast_to(x[0], x.shape), states)
+    distinct = {}
+    for d in (1.0, 0.5, 0.0):
+        fn = fns["positional"] if d == 1.0 else jax.jit(jax.vmap(
+            bots.get("positional", env.config, difficulty=d), in_axes=(0, 0, None)))
+        actions = np.asarray(fn(_keys(n, 5), one, 0))
+        distinct[d] = [len(np.unique(actions[:, i])) for i in range(env.team_size)]
+    assert distinct[1.0] == [1, 1]  # deterministic at full strength
+    assert all(a > 3 for a in distinct[0.0])
+    assert all(1 < a <= b for a, b in zip(distinct[0.5], distinct[0.0]))
+
+
+# --- behaviour --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("team", [0, 1])
+def test_chaser_runs_at_the_ball_and_shoots_in_range(cases, team):
+    env, states, fns = cases["2v2"]
+    n = states.step.shape[0]
+    rng = np.random.default_rng(team)
+    half = np.array([env.config.field_length, env.config.field_width]) / 2
+    ball = rng.uniform(-half, half, (n, 2)).astype(np.float32)
+    far = states.replace(ball_pos=jnp.asarray(ball))
+    actions = np.asarray(fns["chaser"](_keys(n), far, team))
+    sign = 1.0 - 2.0 * team
+    to_ball = sign * (ball[:, None] - np.asarray(far.player_pos[:, team]))  # team frame
+    dist = np.linalg.norm(to_ball, axis=-1)
+    cosine = np.sum(move_table(env.team_size)[actions] * to_ball, axis=-1) / dist
+    moving = dist > env.config.kick_range
+    assert moving.sum() > n  # most players are out of range
+    assert (cosine[moving] > math.cos(math.radians(22.5)) - 1e-5).all()
+    assert (actions[~moving] == SHOOT).all()
+    # The ball just in front of player 1: it shoots.
+    near = states.replace(ball_pos=states.player_pos[:, team, 1] + jnp.array([0.5, 0.0]))
+    assert (np.asarray(fns["chaser"](_keys(n), near, team))[:, 1] == SHOOT).all()
+
+
+def test_keeper_stays_near_its_goal(env2, rollout2):
+    """Positional's player 0 (playing right, against chasers) guards its goal, on the line
+    between the ball and the goal centre, while its field player follows the ball."""
+    cfg = env2.config
+    pos, ball = np.asarray(rollout2.player_pos[:, :, 1]), np.asarray(rollout2.ball_pos)
+    own_goal = np.array([cfg.field_length / 2, 0.0])  # the right team's goal
+    keeper = np.linalg.norm(pos[:, :, 0] - own_goal, axis=-1)
+    field = np.linalg.norm(pos[:, :, 1] - own_goal, axis=-1)
+    assert np.mean(keeper) < 0.25 * cfg.field_length
+    assert np.quantile(keeper, 0.95) < 0.35 * cfg.field_length
+    assert np.mean(field) > 2 * np.mean(keeper)
+    to_ball = ball - own_goal
+    along = np.sum((pos[:, :, 0] - own_goal) * to_ball, -1) / np.linalg.norm(to_ball, axis=-1)
+    off_line = np.sqrt(np.maximum(keeper ** 2 - along ** 2, 0.0))
+    assert np.median(off_line) < 0.5
+
+
+# --- matches and strength ---------------------------------------------------------------------
+
+STRENGTH_GAMES, STRENGTH_STEPS = 64, 200
+
+
+@pytest.fixture(scope="module")
+def strength(env2):
+    get = {name: bots.get(name, env2.config) for name in NAMES}
+    return {
+        (a, b): bots.head_to_head(env2, get[a], get[b], jax.random.PRNGKey(i),
+                                  STRENGTH_GAMES, STRENGTH_STEPS)
+        for i, (a, b) in enumerate([("positional", "chaser"), ("chaser", "random")])
+    }
+
+
+def test_play_match_outputs(env2, strength):
+    chaser, rand = bots.get("chaser", env2.config), bots.get("random", env2.config)
+    args = (env2, chaser, rand, jax.random.PRNGKey(0), STRENGTH_GAMES, STRENGTH_STEPS)
+    out = bots.play_match(*args)  # shares the compilation of the strength fixture
+    assert set(out) == set(bots.MATCH_STATS)
+    for x in out.values():
+        assert x.shape == (STRENGTH_GAMES, 2) and x.dtype == np.int32 and (x >= 0).all()
+    assert out["goals"][:, 0].mean() > out["goals"][:, 1].mean()  # chaser (left) wins
+    assert (out["shots"] >= out["shots_on_target"]).all()
+    again = bots.play_match(*args)
+    for k in out:
+        np.testing.assert_array_equal(out[k], again[k])
+    with pytest.raises(ValueError, match="num_games"):
+        bots.play_match(env2, chaser, rand, jax.random.PRNGKey(0), num_games=0)
+    with pytest.raises(ValueError, match="steps"):
+        bots.play_match(env2, chaser, rand, jax.random.PRNGKey(0), num_games=2, steps=0)
+
+
+def test_head_to_head_summary(strength):
+    r = strength[("chaser", "random")]
+    diff = r["goal_diff"]
+    assert diff.shape == (STRENGTH_GAMES,)
+    assert r["mean"] == pytest.approx(diff.mean())
+    assert r["goals_for"] - r["goals_against"] == pytest.approx(r["mean"])
+    assert r["win"] + r["draw"] + r["loss"] == pytest.approx(1.0)
+
+
+def test_strength_ordering(strength):
+    """positional beats chaser and chaser beats random (2v2, each bot on both sides)."""
+    pc, cr = strength[("positional", "chaser")], strength[("chaser", "random")]
+    assert pc["mean"] - pc["ci95"] > 0.5, pc
+    assert pc["win"] > 0.6, pc
+    assert cr["mean"] - cr["ci95"] > 2.0, cr
+    assert cr["win"] > 0.8, cr
