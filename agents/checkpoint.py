@@ -27,8 +27,10 @@ class CheckpointError(RuntimeError):
 
 
 def _manager(directory: str, keep: int | None = None, read_only: bool = False):
+    # Reading only: no directory creation and no clean-up (orbax's own read_only mode logs
+    # warnings on every use, so it is not used).
     options = ocp.CheckpointManagerOptions(
-        max_to_keep=keep, create=not read_only, read_only=read_only,
+        max_to_keep=None if read_only else keep, create=not read_only,
         enable_async_checkpointing=False, cleanup_tmp_directories=not read_only)
     return ocp.CheckpointManager(os.path.abspath(directory), options=options,
                                  item_names=("state", "policy", "meta"))

@@ -184,16 +184,87 @@ def evaluate(env: SoccerEnv, act: Act, params, opp_act: Act, opp_params, key: ja
     """
     if games < 2:
         raise ValueError(f"games={games} must be >= 2 (half are played on each side)")
-    k_left, k_right = jax.random.split(key)
+    both = head_to_head(env, act, params, opp_act, opp_params, key, games, steps)
     half = games // 2
-    as_left = play(env, act, params, opp_act, opp_params, k_left, half, steps)
-    as_right = play(env, opp_act, opp_params, act, params, k_right, games - half, steps)
-    flipped = {k: v[:, ::-1] for k, v in as_right.items()}
-    both = {k: np.concatenate([as_left[k], flipped[k]]) for k in COUNTERS}
     sides = np.concatenate([np.zeros(half, int), np.ones(games - half, int)])
     out = summarize(both, sides)
     out["by_side"] = {
-        "left": summarize(as_left, np.zeros(half, int)),
-        "right": summarize(flipped, np.ones(games - half, int)),
+        "left": summarize({k: v[:half] for k, v in both.items()}, sides[:half]),
+        "right": summarize({k: v[half:] for k, v in both.items()}, sides[half:]),
     }
     return out
+
+
+# --- Elo ----------------------------------------------------------------------------------------
+
+
+def elo_ratings(points: np.ndarray, games: np.ndarray, iters: int = 2000,
+                anchor: float = 1000.0) -> np.ndarray:
+    """Elo ratings from a round robin by maximum likelihood (Bradley-Terry).
+
+    points[i, j]: points player i scored against j (win 1, draw 1/2, loss 0), summed over
+    games[i, j] games (symmetric). Returns ratings whose mean is `anchor`; a 400-point gap means
+    10:1 expected odds. A player that won or lost everything gets a finite rating through a
+    weak prior (one draw against a virtual average player).
+    """
+    points = np.asarray(points, np.float64)
+    games = np.asarray(games, np.float64)
+    n = len(points)
+    if points.shape != (n, n) or games.shape != (n, n):
+        raise ValueError(f"points and games must both be [n, n], got {points.shape} and "
+                         f"{games.shape}")
+    strength = np.ones(n)
+    wins = points.sum(axis=1) + 0.5  # the prior's half point
+    for _ in range(iters):
+        denom = (games / (strength[:, None] + strength[None, :])).sum(axis=1) + 1.0 / (
+            strength + 1.0)
+        new = wins / denom
+        new /= np.exp(np.mean(np.log(new)))
+        if np.max(np.abs(new - strength)) < 1e-12:
+            strength = new
+            break
+        strength = new
+    ratings = 400.0 * np.log10(strength)
+    return ratings - ratings.mean() + anchor
+
+
+def elo_with_intervals(results: dict, n: int, samples: int = 200, seed: int = 0):
+    """Ratings and bootstrap 95% intervals from per-pair game outcomes.
+
+    results: {(i, j): array of per-game outcomes for i against j in {1, 0.5, 0}}.
+    Returns (ratings [n], lo [n], hi [n]); the bootstrap resamples the games of each pair.
+    """
+    def matrices(sample):
+        points = np.zeros((n, n))
+        games = np.zeros((n, n))
+        for (i, j), outcomes in sample.items():
+            points[i, j] += outcomes.sum()
+            points[j, i] += (1 - outcomes).sum()
+            games[i, j] += len(outcomes)
+            games[j, i] += len(outcomes)
+        return points, games
+
+    ratings = elo_ratings(*matrices(results))
+    rng = np.random.default_rng(seed)
+    boot = []
+    for _ in range(samples):
+        resampled = {k: rng.choice(v, size=len(v), replace=True) for k, v in results.items()}
+        boot.append(elo_ratings(*matrices(resampled), iters=500))
+    boot = np.asarray(boot)
+    return ratings, np.percentile(boot, 2.5, axis=0), np.percentile(boot, 97.5, axis=0)
+
+
+def outcomes(for_side: dict[str, np.ndarray]) -> np.ndarray:
+    """Per-game points (1 win, 0.5 draw, 0 loss) of side 0 from counters [games, 2]."""
+    goals = for_side["goals"]
+    return np.where(goals[:, 0] > goals[:, 1], 1.0, np.where(goals[:, 0] == goals[:, 1], 0.5, 0.0))
+
+
+def head_to_head(env: SoccerEnv, act_a: Act, params_a, act_b: Act, params_b, key: jax.Array,
+                 games: int, steps: int | None = None) -> dict[str, np.ndarray]:
+    """Counters from a's side (index 0 = a) over `games` games, half with a on each side."""
+    k_left, k_right = jax.random.split(key)
+    half = games // 2
+    as_left = play(env, act_a, params_a, act_b, params_b, k_left, half, steps)
+    as_right = play(env, act_b, params_b, act_a, params_a, k_right, games - half, steps)
+    return {k: np.concatenate([as_left[k], as_right[k][:, ::-1]]) for k in COUNTERS}

@@ -1,0 +1,183 @@
+"""Evaluate trained policies: win rates with intervals, match statistics, Elo, GIFs.
+
+    python eval.py RUN_DIR                                   # 1000 games vs bot:positional
+    python eval.py RUN_DIR --opponent bot:chaser --games 200 --gif match.gif
+    python eval.py RUN_DIR --opponent OTHER_RUN_DIR
+    python eval.py --league RUN_A RUN_B ... [--bots]         # round robin, Elo with intervals
+
+A single evaluation plays the games vectorized in one jitted program, half on each side, prints
+a table and writes RUN_DIR/eval.json. Nothing is written when an input is invalid.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+
+
+def _parse(argv):
+    p = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter,
+                                epilog="\n".join(__doc__.strip().splitlines()[2:]))
+    p.add_argument("run_dir", nargs="?", help="run directory written by train.py")
+    p.add_argument("--opponent", default="bot:positional",
+                   help="bot:random | bot:chaser | bot:positional[:DIFFICULTY] | RUN_DIR")
+    p.add_argument("--games", type=int, default=1000, help="games to play (half on each side)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--gif", default=None, help="also write one match as a GIF here")
+    p.add_argument("--league", nargs="+", metavar="RUN_DIR", default=None,
+                   help="round robin among these runs; prints Elo ratings with intervals")
+    p.add_argument("--bots", action="store_true",
+                   help="with --league: add the scripted bots to the round robin")
+    p.add_argument("--out", default=None, help="with --league: write the results JSON here")
+    args = p.parse_args(argv)
+    if args.games < 2:
+        p.error(f"--games={args.games} is invalid: allowed an integer >= 2")
+    if args.league is None and args.run_dir is None:
+        p.error("give a RUN_DIR to evaluate, or --league RUN_DIR ...")
+    if args.league is not None and args.run_dir is not None:
+        p.error("give either a RUN_DIR or --league RUN_DIR ..., not both")
+    if args.league is not None and len(args.league) + (3 if args.bots else 0) < 2:
+        p.error("--league needs at least two players (runs, or one run and --bots)")
+    return args
+
+
+def _player(spec: str, env):
+    """(label, act, params) of an opponent spec or run directory; ValueError when invalid."""
+    from agents import evaluation
+    from agents.policy import load_policy_params
+    from agents.trainer import parse_opponent
+    import soccer_env
+
+    if spec.startswith("bot:"):
+        name, params = parse_opponent(spec)
+        return spec, evaluation.bot_act(soccer_env.bots.get(name, env.config, **params)), None
+    if not os.path.isdir(spec):
+        raise ValueError(f"opponent {spec!r} is invalid: allowed bot:random, bot:chaser, "
+                         "bot:positional[:DIFFICULTY] or a run directory")
+    network, params, _ = load_policy_params(spec, env)
+    return spec, evaluation.policy_act(network, env.config, True), params
+
+
+def _run_env(run_dir):
+    from agents.checkpoint import read_run_config
+    from soccer_env import EnvConfig, SoccerEnv
+
+    saved = read_run_config(run_dir)
+    return SoccerEnv(EnvConfig.from_dict(saved["env"]))
+
+
+def format_table(result: dict) -> str:
+    lo, hi = result["win_rate_ci95"]
+    rows = [("games", f"{result['games']}"),
+            ("win / draw / loss", f"{result['win']} / {result['draw']} / {result['loss']}"),
+            ("win rate (95% CI)", f"{result['win_rate']:.1%} ({lo:.1%} - {hi:.1%})"),
+            ("goals for / against", f"{result['goals_for']:.2f} / {result['goals_against']:.2f}"),
+            ("passes per game", f"{result['passes_per_game']:.2f}"),
+            ("pass completion", f"{result['pass_completion']:.1%}"),
+            ("shots per game", f"{result['shots_per_game']:.2f}"),
+            ("possession", f"{result['possession']:.1%}")]
+    for side in ("left", "right"):
+        s = result["by_side"][side]
+        rows.append((f"as {side}: win rate", f"{s['win_rate']:.1%} of {s['games']}"))
+    width = max(len(k) for k, _ in rows)
+    return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
+
+
+def evaluate_run(run_dir: str, opponent: str, games: int, seed: int = 0,
+                 gif: str | None = None) -> dict:
+    """Evaluate the policy of `run_dir`; returns and writes eval.json."""
+    import jax
+
+    from agents import evaluation
+
+    env = _run_env(run_dir)
+    _, act, params = _player(run_dir, env)
+    opp_label, opp_act, opp_params = _player(opponent, env)
+    result = evaluation.evaluate(env, act, params, opp_act, opp_params,
+                                 jax.random.PRNGKey(seed), games=games)
+    result = {"opponent": opp_label, **result}
+    with open(os.path.join(run_dir, "eval.json"), "w") as f:
+        json.dump(result, f, indent=2)
+    if gif:
+        from soccer_env.render import save_gif
+
+        trajectory, _ = evaluation.record_match(env, act, params, opp_act, opp_params,
+                                                jax.random.PRNGKey(seed + 1))
+        save_gif(trajectory, gif, config=env.config)
+    return result
+
+
+def league(run_dirs: list[str], games: int, bots: bool, seed: int = 0) -> dict:
+    """Round robin among runs (and bots); Elo ratings with bootstrap 95% intervals."""
+    import jax
+    import numpy as np
+
+    from agents import evaluation
+
+    env = _run_env(run_dirs[0])
+    players = [_player(r, env) for r in run_dirs]
+    if bots:
+        players += [_player(f"bot:{b}", env) for b in ("random", "chaser", "positional")]
+    n = len(players)
+    results, matrix = {}, [[None] * n for _ in range(n)]
+    key = jax.random.PRNGKey(seed)
+    for i in range(n):
+        for j in range(i + 1, n):
+            key, sub = jax.random.split(key)
+            counters = evaluation.head_to_head(env, players[i][1], players[i][2], players[j][1],
+                                               players[j][2], sub, games)
+            out = evaluation.outcomes(counters)
+            results[(i, j)] = out
+            matrix[i][j] = float(out.mean())
+            matrix[j][i] = float(1 - out.mean())
+    ratings, lo, hi = evaluation.elo_with_intervals(results, n, seed=seed)
+    order = np.argsort(-ratings)
+    return {
+        "players": [p[0] for p in players],
+        "games_per_pair": games,
+        "elo": [{"player": players[i][0], "elo": float(ratings[i]), "ci95": [float(lo[i]),
+                 float(hi[i])]} for i in order],
+        "score_matrix": matrix,
+    }
+
+
+def main(argv=None) -> int:
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    from agents.checkpoint import CheckpointError
+
+    try:
+        if args.league is not None:
+            out = league(args.league, args.games, args.bots, args.seed)
+            width = max(len(e["player"]) for e in out["elo"])
+            print(f"{'player':<{width}}  {'Elo':>6}  95% interval")
+            for e in out["elo"]:
+                print(f"{e['player']:<{width}}  {e['elo']:6.0f}  [{e['ci95'][0]:.0f}, "
+                      f"{e['ci95'][1]:.0f}]")
+            print("\nscore of row against column (win 1, draw 1/2):")
+            names = [f"#{i}" for i in range(len(out["players"]))]
+            for i, p in enumerate(out["players"]):
+                print(f"  #{i} {p}")
+            print("     " + " ".join(f"{nm:>6}" for nm in names))
+            for i, row in enumerate(out["score_matrix"]):
+                cells = " ".join("     -" if v is None else f"{v:6.2f}" for v in row)
+                print(f"{names[i]:>4} {cells}")
+            if args.out:
+                with open(args.out, "w") as f:
+                    json.dump(out, f, indent=2)
+            return 0
+        result = evaluate_run(args.run_dir, args.opponent, args.games, args.seed, args.gif)
+    except (ValueError, CheckpointError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(f"{args.run_dir} against {result['opponent']}:")
+    print(format_table(result))
+    print(f"wrote {os.path.join(args.run_dir, 'eval.json')}"
+          + (f" and {args.gif}" if args.gif else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
