@@ -53,7 +53,8 @@ PRESETS: dict[str, dict] = {
     # The main job: 2v2 against the positional bot.
     "default": dict(
         train=dict(scenario="2v2", opponent="bot:positional"),
-        run=dict(total_steps=6_000_000, log_every=5, checkpoint_every=25, eval_every=25),
+        run=dict(total_steps=30_000_000, log_every=50, checkpoint_every=500, eval_every=500,
+                 eval_games_quick=128),
     ),
     # A complete tiny run for tests and CI.
     "smoke": dict(

@@ -1,0 +1,142 @@
+"""Branch rollouts: `G` continuations of each trunk game from the same state.
+
+Every update starts from `B` trunk games (the running games of training). Each trunk state is
+copied into `G` branches that differ only in their PRNG keys (the policy's samples, the
+opponent's and the game's noise); each branch plays `H` steps with the current policy for the
+learning team(s) and the opponent's policy for the other team. The `G x T` returns of a team from
+one state form its comparison group (agents.advantages.group_advantages).
+
+Trunk advance: branch 0 *is* the trunk's continuation. Its `H` steps are training samples like
+every other branch's and its final state becomes the trunk state of the next update, so no
+simulated step is spent only to move the games forward, and the trunk is an ordinary on-policy
+trajectory (branch 0 is as random as any other: the branch keys are independent). The other
+`G - 1` branches are the counterfactuals that make the group; they are dropped after the update.
+
+Everything is a pure function: `play_branch` plays one branch of one game; `branch_rollout` is
+`vmap` over games of `vmap` over branch keys of it (the state is broadcast over branches, not
+copied in Python), so the same key from the same state reproduces a branch bit for bit.
+
+Learning teams: against an opponent function (a scripted bot or a frozen policy) only team 0
+learns (L = 1); in self-play (`opponent_fn=None`) both teams play the current policy, each in
+its own frame, and both teams' samples are training data (L = 2, each team its own group).
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+from flax import struct
+
+from agents.networks import PolicyNetwork, log_probs_and_entropy, sample_actions
+
+# (key, state, team) -> int32 [T]: the scripted bots' signature (soccer_env.bots).
+OpponentFn = Callable[[jax.Array, object, int], jax.Array]
+
+
+@struct.dataclass
+class Transition:
+    """One step of one branch for the L learning teams of T players (leading axes are added by
+    scan and vmap: [B, G, H, ...] from `branch_rollout`).
+
+    obs [L, T, obs_dim], action_mask [L, T, A] bool, actions [L, T] int32, log_probs [L, T]
+    (behaviour policy), rewards [L, T], done [] (the episode ended on this step; the next state
+    is a fresh episode), goals [2] bool (world team order: left, right scored on this step),
+    passes [L] int32 completed passes, global_state [L, state_dim] and values [L, T] (critic only,
+    else empty arrays).
+    """
+
+    obs: jax.Array
+    action_mask: jax.Array
+    actions: jax.Array
+    log_probs: jax.Array
+    rewards: jax.Array
+    done: jax.Array
+    goals: jax.Array
+    passes: jax.Array
+    global_state: jax.Array
+    values: jax.Array
+
+
+@struct.dataclass
+class Rollout:
+    """The samples of one update. transitions: [B, G, H, ...]; last_values [B, G, L, T] (value
+    of the state after the last step, for GAE; zeros without a critic); active [B, L, T] bool
+    (learning players on the pitch at the trunk state: drills park some players off it)."""
+
+    transitions: Transition
+    last_values: jax.Array
+    active: jax.Array
+
+
+def make_branch_rollout(env, network: PolicyNetwork, opponent_fn: OpponentFn | None, *,
+                        horizon: int, with_value: bool = False):
+    """Returns (play_branch, branch_rollout).
+
+    play_branch(key, params, state, opponent_params=None)
+            -> (Transition [H, ...], final_state, last_values [L, T])
+        plays one branch of one game for `horizon` steps.
+    branch_rollout(key, params, trunk, group_size, opponent_params=None)
+            -> (Rollout, next_trunk)
+        trunk: State with a leading game axis [B]; next_trunk is branch 0's final state.
+
+    `opponent_fn=None` is self-play. `with_value` also records the critic's values.
+    `opponent_params`: None, and the opponent is called `opponent_fn(key, state, 1)`; or a pytree
+    (in `branch_rollout`, with a leading game axis [B]: one opponent per game, e.g. snapshots of
+    a league), and it is called `opponent_fn(key, state, 1, opponent_params)`.
+    """
+    self_play = opponent_fn is None
+    L = 2 if self_play else 1
+    T = env.team_size
+
+    def values_of(params, state):
+        if not with_value:
+            return jnp.zeros((L, T), jnp.float32), jnp.zeros((L, 0), jnp.float32)
+        gs = env.global_state(state)[:L]
+        return network.value(params, gs), gs
+
+    def play_branch(key, params, state, opponent_params=None):
+        def step(carry, step_key):
+            state, all_obs = carry  # env.step already observed the state: carry its obs
+            k_pi, k_opp, k_env = jax.random.split(step_key, 3)
+            obs = all_obs[:L]  # [L, T, D], each team in its own frame
+            mask = env.action_mask(state)[:L]
+            logits = network.logits(params, obs, mask)
+            actions = sample_actions(k_pi, logits)
+            log_p, _ = log_probs_and_entropy(logits, actions)
+            values, gs = values_of(params, state)
+            if self_play:
+                all_actions = actions
+            else:
+                if opponent_params is None:
+                    opp = opponent_fn(k_opp, state, 1)
+                else:
+                    opp = opponent_fn(k_opp, state, 1, opponent_params)
+                opp = opp.astype(jnp.int32)
+                all_actions = jnp.concatenate([actions, opp[None]], axis=0)
+            next_obs, next_state, reward, done, info = env.step(k_env, state, all_actions)
+            transition = Transition(
+                obs=obs, action_mask=mask, actions=actions, log_probs=log_p,
+                rewards=reward[:L], done=done, goals=info["goal"],
+                passes=jnp.sum(info["pass_completed"][:L], axis=-1).astype(jnp.int32),
+                global_state=gs, values=values)
+            return (next_state, next_obs), transition
+
+        (final_state, _), transitions = jax.lax.scan(
+            step, (state, env.observe(state)), jax.random.split(key, horizon))
+        last_values, _ = values_of(params, final_state)
+        return transitions, final_state, last_values
+
+    def branch_rollout(key, params, trunk, group_size: int, opponent_params=None):
+        B = trunk.step.shape[0]
+        keys = jax.random.split(key, (B, group_size))
+        # Same state (and opponent) for the G branches of a game, G keys.
+        over_branches = jax.vmap(play_branch, in_axes=(0, None, None, None))
+        over_games = jax.vmap(over_branches, in_axes=(0, None, 0, 0))
+        transitions, finals, last_values = over_games(keys, params, trunk, opponent_params)
+        next_trunk = jax.tree.map(lambda x: x[:, 0], finals)
+        active = trunk.active[:, :L]
+        return Rollout(transitions, last_values, active), next_trunk
+
+    return play_branch, branch_rollout

@@ -1,0 +1,423 @@
+"""A pure, PureJaxRL-style trainer: `make_trainer(config)` -> `Trainer(init, update)`.
+
+    trainer = make_trainer(TrainConfig(scenario="2v2", opponent="bot:positional"))
+    state = jax.jit(trainer.init)(key)
+    update = jax.jit(trainer.update)
+    for _ in range(n):
+        state, metrics = update(state)           # one iteration, end to end
+    # many seeds at once: jax.vmap(trainer.init)(keys), jax.jit(jax.vmap(trainer.update))
+
+One `update` = branch rollouts from the trunk games (`lax.scan` over H inside a vmap over games
+and branches, agents/rollout.py), advantages (one switch: "grpo", "absolute", "critic"), then
+`epochs` passes of `num_minibatches` minibatch steps of the shared loss (agents/losses.py).
+Both functions are pure (no Python side effects, no host callbacks), so they jit and vmap over a
+leading seed axis of `TrainState`.
+
+How a sample gets its advantage (GRPO and absolute): the unit of comparison is the branch. Player
+i of branch g has the discounted return R[g, i] of the branch's first H steps (rewards after an
+episode ends inside the branch belong to another episode and are not counted, and those later
+steps get weight 0). Every step of that branch's first episode carries the same advantage
+A[g, i], as every token of a completion does in GRPO. The group is the G x T (branch, teammate)
+pairs of one team from one trunk state; in self-play each team is its own group.
+"critic" (MAPPO) uses GAE per player with the value of the team's global state, on every step
+(episode ends are handled by GAE), and normalizes advantages over the batch when
+`normalize_std`.
+
+The minibatch unit is one team at one step (its T players together), shuffled over
+games x branches x steps x learning teams.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import optax
+from flax import struct
+
+import soccer_env
+from agents.advantages import (ADVANTAGES, alive_mask, discounted_returns, gae, group_advantages,
+                               rewards_to_go)
+from agents.losses import grpo_loss, value_loss
+from agents.networks import ACTIVATIONS, PolicyNetwork, log_probs_and_entropy, make_policy
+from agents.rollout import OpponentFn, Rollout, make_branch_rollout
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    """Every hyperparameter of one training run (static under jit; validated on construction).
+
+    Samples per update: num_games * group_size * horizon steps of T players per learning team
+    (2 learning teams in self-play).
+    """
+
+    # --- game ----------------------------------------------------------------------------
+    scenario: str = "2v2"
+    opponent: str = "bot:positional"  # "bot:NAME", "bot:positional:DIFFICULTY" or "self"
+    credit_weight: float | None = None  # None: the scenario's value
+    ball_progress_weight: float | None = 0.5  # potential-based shaping toward the goal
+    env_overrides: tuple[tuple[str, object], ...] = ()  # any other EnvConfig fields
+    stagger_start: bool = True  # trunk matches start at random clocks (no synchronized ends)
+
+    # --- rollouts ------------------------------------------------------------------------
+    num_games: int = 64  # trunk games
+    group_size: int = 4  # G branches per trunk state
+    horizon: int = 32  # H steps per branch
+    gamma: float = 0.99
+
+    # --- advantage estimator -------------------------------------------------------------
+    advantage: str = "grpo"  # one of ADVANTAGES
+    reward_to_go: bool = False  # grpo/absolute: score step t by the return from t on
+    leave_one_out: bool = False
+    normalize_std: bool = True
+    adv_eps: float = 1e-8
+    gae_lambda: float = 0.95  # critic only
+    vf_coef: float = 0.5  # critic only
+
+    # --- optimization --------------------------------------------------------------------
+    lr: float = 3e-4
+    clip_eps: float = 0.2
+    kl_coef: float = 0.0  # beta: KL(pi || pi_ref) penalty
+    ref_update_every: int = 10  # refresh pi_ref every N updates (0: keep the initial policy)
+    ent_coef: float = 0.01
+    epochs: int = 4
+    num_minibatches: int = 4
+    max_grad_norm: float = 0.5  # 0: no clipping
+
+    # --- network -------------------------------------------------------------------------
+    hidden_sizes: tuple[int, ...] = (128, 128)
+    activation: str = "tanh"
+
+    def __post_init__(self):
+        def fail(name, allowed):
+            raise ValueError(f"TrainConfig.{name}={getattr(self, name)!r} is invalid: "
+                             f"allowed {allowed}")
+
+        def pos_int(name):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                fail(name, "an integer >= 1")
+
+        for name in ("num_games", "group_size", "horizon", "epochs", "num_minibatches"):
+            pos_int(name)
+        if not isinstance(self.ref_update_every, int) or self.ref_update_every < 0:
+            fail("ref_update_every", "an integer >= 0")
+        if self.advantage not in ADVANTAGES:
+            fail("advantage", f"one of {ADVANTAGES}")
+        if self.activation not in ACTIVATIONS:
+            fail("activation", f"one of {sorted(ACTIVATIONS)}")
+        if self.scenario not in soccer_env.scenarios():
+            fail("scenario", f"one of {soccer_env.scenarios()}")
+        for name, lo, hi in (("gamma", 0.0, 1.0), ("gae_lambda", 0.0, 1.0),
+                             ("clip_eps", 0.0, 1.0)):
+            v = getattr(self, name)
+            if not isinstance(v, (int, float)) or not lo <= v <= hi:
+                fail(name, f"a number in [{lo}, {hi}]")
+        if not isinstance(self.lr, (int, float)) or not self.lr > 0:
+            fail("lr", "a number > 0")
+        for name in ("kl_coef", "ent_coef", "vf_coef", "max_grad_norm", "adv_eps"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, float)) or not v >= 0 or v == float("inf"):
+                fail(name, "a finite number >= 0")
+        hs = self.hidden_sizes
+        if (not isinstance(hs, tuple) or not hs
+                or any(not isinstance(h, int) or h < 1 for h in hs)):
+            fail("hidden_sizes", "a non-empty tuple of positive integers")
+        if self.opponent != "self":
+            parse_opponent(self.opponent)  # raises ValueError naming TrainConfig.opponent
+        if (self.num_games * self.group_size * self.horizon) % self.num_minibatches:
+            fail("num_minibatches", "a divisor of num_games * group_size * horizon = "
+                 f"{self.num_games * self.group_size * self.horizon}")
+        env_config = self.env_config()  # validates the overrides (EnvConfig names the field)
+        if self.advantage == "grpo" and self.group_size == 1 and env_config.team_size == 1:
+            fail("group_size", ">= 2 for 'grpo' with one player a side (a group of one "
+                 "gives all-zero advantages)")
+
+    @property
+    def self_play(self) -> bool:
+        return self.opponent == "self"
+
+    def env_config(self) -> soccer_env.EnvConfig:
+        """The game's EnvConfig: the scenario with the overrides (validated by EnvConfig)."""
+        overrides = dict(self.env_overrides)
+        if self.credit_weight is not None:
+            overrides["credit_weight"] = self.credit_weight
+        if self.ball_progress_weight is not None:
+            overrides["ball_progress_weight"] = self.ball_progress_weight
+        return soccer_env.scenario_config(self.scenario, **overrides)
+
+    def replace(self, **changes) -> "TrainConfig":
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def parse_opponent(spec: str) -> tuple[str, dict]:
+    """"bot:NAME" or "bot:positional:DIFFICULTY" -> (NAME, params). ValueError otherwise."""
+    names = soccer_env.bots.names()
+    allowed = (f"'self', 'bot:NAME' with NAME in {names}, or 'bot:positional:DIFFICULTY' "
+               "(DIFFICULTY in [0, 1])")
+    parts = spec.split(":") if isinstance(spec, str) else []
+    if len(parts) < 2 or parts[0] != "bot" or parts[1] not in names or len(parts) > 3:
+        raise ValueError(f"TrainConfig.opponent={spec!r} is invalid: allowed {allowed}")
+    params = {}
+    if len(parts) == 3:
+        try:
+            difficulty = float(parts[2])
+        except ValueError:
+            difficulty = -1.0
+        if parts[1] != "positional" or not 0.0 <= difficulty <= 1.0:
+            raise ValueError(f"TrainConfig.opponent={spec!r} is invalid: allowed {allowed}")
+        params["difficulty"] = difficulty
+    return parts[1], params
+
+
+@struct.dataclass
+class TrainState:
+    """Everything that changes during training (a pytree; add a leading axis to vmap seeds).
+
+    trunk: the running games, State with leading axis [num_games]. update: iterations done.
+    skipped: minibatch steps whose loss or gradient was not finite (parameters kept).
+    opponent_params: the per-game opponent parameters given to `make_trainer` (None without);
+    replace them between updates (same shapes) to change opponents, e.g. from a league.
+    """
+
+    params: dict
+    opt_state: optax.OptState
+    ref_params: dict
+    trunk: soccer_env.State
+    key: jax.Array
+    update: jax.Array
+    skipped: jax.Array
+    opponent_params: object = None
+
+
+class Trainer(NamedTuple):
+    """What `make_trainer` builds. env_steps_per_update: game steps simulated per update
+    (num_games * group_size * horizon; times 2 T for agent-steps); samples_per_update: player
+    samples of the learning team(s) per update."""
+
+    config: TrainConfig
+    env: soccer_env.SoccerEnv
+    network: PolicyNetwork
+    init: Callable[[jax.Array], TrainState]
+    update: Callable[[TrainState], tuple[TrainState, dict]]
+    env_steps_per_update: int
+    samples_per_update: int
+
+
+def _weighted_std(x, weights):
+    total = jnp.maximum(jnp.sum(weights), 1.0)
+    mean = jnp.sum(x * weights) / total
+    return jnp.sqrt(jnp.sum(weights * (x - mean) ** 2) / total)
+
+
+class Advantages(NamedTuple):
+    """advantages and weights [B, G, H, L, T] (weight 0: a sample outside its branch's first
+    episode for grpo/absolute, or a player off the pitch); targets: the critic's value targets
+    [B, G, H, L, T] (None unless "critic"); returns: discounted returns R [B, G, L, T] of each
+    branch's first episode."""
+
+    advantages: jax.Array
+    weights: jax.Array
+    targets: jax.Array | None
+    returns: jax.Array
+
+
+def compute_advantages(config: TrainConfig, rollout: Rollout) -> Advantages:
+    """The advantage of every sample of a rollout, per `config.advantage` (the one switch).
+
+    grpo: group_advantages over each learning team's G x T (branch, teammate) returns from one
+        trunk state; every step of a branch's first episode carries its player's A[g, i].
+        With `reward_to_go`, step t is scored by the return from t on instead, grouped over the
+        (branch, teammate) pairs still in their first episode at t (a baseline that depends on
+        the trunk state and t only, so actions are not credited with earlier rewards).
+    absolute: A = R[g, i], the player's own branch return (or return from t on with
+        `reward_to_go`), no baseline; same samples and weights as grpo.
+    critic: per-player GAE(gamma, gae_lambda) with the value of the team's global state on every
+        step (episode ends inside a branch handled by GAE, so all steps count), normalized over
+        the batch when `normalize_std`.
+    """
+    tr = rollout.transitions
+    B, G, H = tr.done.shape
+    L, T = tr.rewards.shape[-2:]
+    dones_tm = jnp.moveaxis(tr.done, 2, 0)  # [H, B, G]
+    rewards_tm = jnp.moveaxis(tr.rewards, 2, 0)  # [H, B, G, L, T]
+    active = jnp.broadcast_to(rollout.active[:, None], (B, G, L, T))
+    returns = discounted_returns(rewards_tm, dones_tm, config.gamma)  # [B, G, L, T]
+    if config.advantage == "critic":
+        values_tm = jnp.moveaxis(tr.values, 2, 0)
+        adv_tm, targets_tm = gae(rewards_tm, values_tm, dones_tm, rollout.last_values,
+                                 config.gamma, config.gae_lambda)
+        adv = jnp.moveaxis(adv_tm, 0, 2)
+        targets = jnp.moveaxis(targets_tm, 0, 2)
+        weights = jnp.broadcast_to(active[:, :, None], adv.shape).astype(jnp.float32)
+        if config.normalize_std:
+            mean = jnp.sum(adv * weights) / jnp.maximum(jnp.sum(weights), 1.0)
+            adv = (adv - mean) / (_weighted_std(adv, weights) + config.adv_eps)
+        return Advantages(adv * weights, weights, targets, returns)
+    alive = jnp.moveaxis(alive_mask(dones_tm), 0, 2)  # [B, G, H]
+    weights = (alive[..., None, None] & active[:, :, None]).astype(jnp.float32)
+    if config.reward_to_go:
+        # Step t is scored by the return from t on; its group is the (branch, teammate) pairs
+        # still in their first episode at t (ended branches are not comparable states).
+        scores = jnp.moveaxis(rewards_to_go(rewards_tm, dones_tm, config.gamma), 0, 2)
+        member = weights > 0
+    else:
+        # Every step of a branch carries its player's branch advantage; the group is all
+        # G x T pairs, whatever happened later in each branch.
+        scores = returns[:, :, None]  # [B, G, 1, L, T]
+        member = active[:, :, None]
+    if config.advantage == "grpo":
+        def to_groups(x):  # [B, G, H', L, T] -> [B, H', L, G, T]
+            return jnp.moveaxis(x, 1, 3)
+
+        a = group_advantages(to_groups(scores), leave_one_out=config.leave_one_out,
+                             normalize_std=config.normalize_std, eps=config.adv_eps,
+                             where=to_groups(member))
+        adv = jnp.moveaxis(a, 3, 1)
+    else:  # absolute: the player's own return, no baseline
+        adv = scores
+    adv = jnp.broadcast_to(adv, weights.shape)
+    return Advantages(adv * weights, weights, None, returns)
+
+
+def make_trainer(config: TrainConfig, opponent_fn: OpponentFn | None = None,
+                 opponent_params=None) -> Trainer:
+    """Builds the pure `init(key) -> TrainState` and `update(state) -> (state, metrics)`.
+
+    opponent_fn: a `(key, state, team) -> int32 [T]` function for team 1 (any bot); it
+        overrides `config.opponent` (which must then not be "self").
+    opponent_params: optional pytree with a leading [num_games] axis (one opponent per trunk
+        game). Then `opponent_fn` is called `(key, state, team, params_of_that_game)`, e.g.
+        `agents.networks.policy_opponent(network, env)` with snapshots gathered from a league;
+        `init` stores it in `TrainState.opponent_params`, and `update` uses whatever is there.
+    """
+    if not isinstance(config, TrainConfig):
+        raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
+    env = soccer_env.SoccerEnv(config.env_config())
+    T = env.team_size
+    if opponent_params is not None and (opponent_fn is None or config.self_play):
+        raise ValueError("opponent_params needs an opponent_fn (and opponent != 'self')")
+    if opponent_fn is None and not config.self_play:
+        name, params = parse_opponent(config.opponent)
+        opponent_fn = soccer_env.bots.get(name, env.config, **params)
+    elif opponent_fn is not None and config.self_play:
+        raise ValueError("opponent_fn was given but TrainConfig.opponent='self'")
+    if opponent_params is not None:
+        leading = {x.shape[0] if x.ndim else None for x in jax.tree.leaves(opponent_params)}
+        if leading != {config.num_games}:
+            raise ValueError(f"opponent_params leaves must have a leading num_games="
+                             f"{config.num_games} axis, got leading sizes {leading}")
+    L = 2 if opponent_fn is None else 1
+    critic = config.advantage == "critic"
+    network = make_policy(env.num_actions, hidden_sizes=config.hidden_sizes,
+                          activation=config.activation, value_outputs=T if critic else 0)
+    _, branch_rollout = make_branch_rollout(env, network, opponent_fn, horizon=config.horizon,
+                                            with_value=critic)
+    tx_parts = [optax.clip_by_global_norm(config.max_grad_norm)] if config.max_grad_norm else []
+    optimizer = optax.chain(*tx_parts, optax.adam(config.lr, eps=1e-5))
+    B, G, H = config.num_games, config.group_size, config.horizon
+    num_units = B * G * H * L  # minibatch unit: one team at one step
+    mb_size = num_units // config.num_minibatches
+
+    def init(key) -> TrainState:
+        k_params, k_games, k_clock, k_next = jax.random.split(key, 4)
+        params = network.init(k_params, env.obs_dim, env.state_dim if critic else None)
+        _, trunk = jax.vmap(env.reset)(jax.random.split(k_games, B))
+        if config.stagger_start and not env.config.goal_ends_episode:
+            # Start the trunk matches at random clocks so that they do not all end (and
+            # restart from kickoff) on the same update.
+            clock = jax.random.randint(k_clock, (B,), 0, env.config.max_steps)
+            trunk = trunk.replace(step=clock.astype(trunk.step.dtype))
+        return TrainState(params=params, opt_state=optimizer.init(params), ref_params=params,
+                          trunk=trunk, key=k_next, update=jnp.zeros((), jnp.int32),
+                          skipped=jnp.zeros((), jnp.int32), opponent_params=opponent_params)
+
+    def loss_fn(params, batch):
+        logits = network.logits(params, batch["obs"], batch["action_mask"])
+        loss, diag = grpo_loss(
+            logits, batch["actions"], batch["advantages"], batch["log_probs"],
+            batch.get("ref_log_probs"), clip_eps=config.clip_eps, kl_coef=config.kl_coef,
+            ent_coef=config.ent_coef, weights=batch["weights"])
+        if critic:
+            values = network.value(params, batch["global_state"])  # [n, T]
+            v_loss = value_loss(values, batch["targets"], batch["weights"])
+            loss = loss + config.vf_coef * v_loss
+            diag["value_loss"] = v_loss
+        return loss, diag
+
+    grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
+
+    def minibatch_step(carry, batch):
+        params, opt_state = carry
+        (loss, diag), grads = grad_fn(params, batch)
+        grad_norm = optax.tree.norm(grads)
+        ok = jnp.isfinite(loss) & jnp.isfinite(grad_norm)
+        updates, new_opt_state = optimizer.update(grads, opt_state, params)
+        new_params = optax.apply_updates(params, updates)
+        keep = lambda new, old: jax.tree.map(lambda n, o: jnp.where(ok, n, o), new, old)
+        params, opt_state = keep(new_params, params), keep(new_opt_state, opt_state)
+        diag = dict(diag, loss=loss, grad_norm=grad_norm, skipped=(~ok).astype(jnp.int32))
+        return (params, opt_state), diag
+
+    def update(state: TrainState):
+        key, k_roll, k_perm = jax.random.split(state.key, 3)
+        refresh = (state.update % config.ref_update_every == 0) if config.ref_update_every \
+            else jnp.asarray(False)
+        ref_params = jax.tree.map(lambda p, r: jnp.where(refresh, p, r),
+                                  state.params, state.ref_params)
+
+        rollout, trunk = branch_rollout(k_roll, state.params, state.trunk, G,
+                                        state.opponent_params)
+        adv, weights, targets, returns = compute_advantages(config, rollout)
+        tr = rollout.transitions
+
+        def units(x):  # [B, G, H, L, ...] -> [num_units, ...]
+            return x.reshape((num_units,) + x.shape[4:])
+
+        batch = {"obs": units(tr.obs), "action_mask": units(tr.action_mask),
+                 "actions": units(tr.actions), "log_probs": units(tr.log_probs),
+                 "advantages": units(adv), "weights": units(weights)}
+        if config.kl_coef:
+            ref_logits = network.logits(ref_params, batch["obs"], batch["action_mask"])
+            batch["ref_log_probs"], _ = log_probs_and_entropy(ref_logits, batch["actions"])
+        if critic:
+            batch["global_state"] = units(tr.global_state)
+            batch["targets"] = units(targets)
+
+        def epoch(carry, epoch_key):
+            perm = jax.random.permutation(epoch_key, num_units)
+            shuffled = jax.tree.map(
+                lambda x: x[perm].reshape((config.num_minibatches, mb_size) + x.shape[1:]), batch)
+            return jax.lax.scan(minibatch_step, carry, shuffled)
+
+        (params, opt_state), diags = jax.lax.scan(
+            epoch, (state.params, state.opt_state), jax.random.split(k_perm, config.epochs))
+        skipped = jnp.sum(diags.pop("skipped"))
+        metrics = {k: jnp.mean(v) for k, v in diags.items()}
+
+        alive = alive_mask(jnp.moveaxis(tr.done, 2, 0))  # [H, B, G]
+        goals = jnp.moveaxis(tr.goals, 2, 0) & alive[..., None]  # [H, B, G, 2]
+        goals_per_branch = jnp.sum(goals, axis=0).astype(jnp.float32)  # [B, G, 2]
+        active = rollout.active[:, None]  # [B, 1, L, T]
+        team_return = jnp.sum(returns * active, -1) / jnp.maximum(jnp.sum(active, -1), 1)
+        metrics.update(
+            team_return=jnp.mean(team_return),
+            return_std=jnp.std(returns),
+            goals_for=jnp.mean(goals_per_branch[..., 0]),
+            goals_against=jnp.mean(goals_per_branch[..., 1]),
+            passes=jnp.mean(jnp.sum(tr.passes[..., 0], axis=2)),
+            episode_end_frac=jnp.mean(jnp.any(tr.done, axis=2)),
+            adv_std=_weighted_std(adv, weights),
+            skipped=skipped,
+        )
+        new_state = state.replace(params=params, opt_state=opt_state, ref_params=ref_params,
+                                  trunk=trunk, key=key, update=state.update + 1,
+                                  skipped=state.skipped + skipped)
+        return new_state, metrics
+
+    return Trainer(config, env, network, init, update, env_steps_per_update=B * G * H,
+                   samples_per_update=B * G * H * L * T)
