@@ -20,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from soccer_env.env import SoccerEnv
+from soccer_env.env import SoccerEnv, team_event_counts
 
 Act = Callable[[Any, jax.Array, Any, Any], jax.Array]  # (params, key, state, team) -> [T]
 
@@ -76,16 +76,8 @@ def _match_fn(config, act_left: Act, act_right: Act, steps: int, record: bool):
             got_pass = jnp.any(info["pass_completed"], axis=1, keepdims=True) & info["touch"]
             receiver = jnp.where(jnp.any(info["touch"]), got_pass, receiver)
             after_pass = jnp.any(info["goal_scored"] & receiver, axis=1)
-            counts = {
-                "goals": info["goal"],
-                "shots": jnp.sum(info["shot"], axis=1),
-                "shots_on_target": jnp.sum(info["shot_on_target"], axis=1),
-                "passes": jnp.sum(info["pass"], axis=1),
-                "passes_completed": jnp.sum(info["pass_completed"], axis=1),
-                "touches": jnp.sum(info["touch"], axis=1),
-                "possession_steps": info["possession"],
-                "goals_after_pass": after_pass & info["goal"],
-            }
+            counts = dict(team_event_counts(info), possession_steps=info["possession"],
+                          goals_after_pass=after_pass & info["goal"])
             totals = {k: totals[k] + jnp.where(live, counts[k].astype(jnp.int32), 0)
                       for k in totals}
             receiver = jnp.where(jnp.any(info["goal"]), False, receiver)

@@ -46,7 +46,7 @@ import numpy as np
 
 from soccer_env import physics
 from soccer_env.config import EnvConfig
-from soccer_env.env import SoccerEnv
+from soccer_env.env import SoccerEnv, team_event_counts
 from soccer_env.physics import FIRST_PASS, SHOOT
 from soccer_env.scenarios import formation, scenario_config
 from soccer_env.types import State
@@ -454,15 +454,8 @@ def _match_fn(config: EnvConfig, bot_a: Bot, bot_b: Bot, steps: int):
             act_a, act_b = bot_a(k_a, state, a_side), bot_b(k_b, state, b_side)
             actions = jnp.where(a_side == 0, jnp.stack([act_a, act_b]), jnp.stack([act_b, act_a]))
             _, state, _, _, info = env.step_env(k_env, state, actions)
-            counts = {
-                "goals": info["goal"],
-                "shots": jnp.sum(info["shot"], axis=1),
-                "shots_on_target": jnp.sum(info["shot_on_target"], axis=1),
-                "passes": jnp.sum(info["pass"], axis=1),
-                "passes_completed": jnp.sum(info["pass_completed"], axis=1),
-                "touches": jnp.sum(info["touch"], axis=1),
-            }
-            totals = {k: totals[k] + counts[k].astype(jnp.int32) for k in totals}
+            counts = team_event_counts(info)
+            totals = {k: totals[k] + counts[k] for k in totals}
             return (state, totals), None
 
         zeros = {k: jnp.zeros((2,), jnp.int32) for k in MATCH_STATS}

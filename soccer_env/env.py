@@ -223,3 +223,17 @@ def _on_target(config, ball_pos, ball_vel, attack):
     distance = half - ball_pos[0] * attack
     y_at = ball_pos[1] + ball_vel[1] * distance / jnp.where(vx > 0, vx, 1.0)
     return (vx > 0) & (jnp.abs(y_at) < config.goal_width / 2)
+
+
+def team_event_counts(info: dict) -> dict:
+    """Per-team int32 [2] counts of one step's events, from `step`'s info: goals, shots, shots on
+    target, passes, completed passes and touches (the match statistics' building block)."""
+    per_team = lambda flags: jnp.sum(flags, axis=-1).astype(jnp.int32)  # noqa: E731
+    return {
+        "goals": info["goal"].astype(jnp.int32),
+        "shots": per_team(info["shot"]),
+        "shots_on_target": per_team(info["shot_on_target"]),
+        "passes": per_team(info["pass"]),
+        "passes_completed": per_team(info["pass_completed"]),
+        "touches": per_team(info["touch"]),
+    }

@@ -140,6 +140,21 @@ def tree_equal(a, b) -> bool:
         for x, y in zip(la, lb))
 
 
+def assert_equal_to_rounding(a, b, rtol=1e-5, atol=1e-6):
+    """Same tree, dtypes and shapes; discrete leaves identical, float leaves equal to rounding."""
+    leaves_a = jax.tree_util.tree_flatten_with_path(a)[0]
+    leaves_b = jax.tree.leaves(b)
+    assert len(leaves_a) == len(leaves_b)
+    for (path, x), y in zip(leaves_a, leaves_b):
+        x, y = np.asarray(x), np.asarray(y)
+        name = jax.tree_util.keystr(path)
+        assert x.dtype == y.dtype and x.shape == y.shape, name
+        if np.issubdtype(x.dtype, np.floating):
+            np.testing.assert_allclose(x, y, rtol=rtol, atol=atol, err_msg=name)
+        else:
+            np.testing.assert_array_equal(x, y, err_msg=name)
+
+
 def tree_diff(a, b) -> list[str]:
     """Paths of the leaves that differ (for assertion messages)."""
     pa = jax.tree_util.tree_flatten_with_path(a)[0]

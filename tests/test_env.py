@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 import soccer_env
 from soccer_env import EnvConfig, SoccerEnv, mirror, physics
 from soccer_env.types import KICKOFF
-from conftest import idle, place, tree_diff, tree_equal
+from conftest import assert_equal_to_rounding, idle, place, tree_diff, tree_equal
 
 KEY = jax.random.PRNGKey(0)
 
@@ -150,15 +150,7 @@ def test_jit_step_equals_step(c2, rollout_states):
     # Everything discrete is identical; floats agree to rounding. Bitwise equality of eager and
     # jitted float code is not attainable on XLA:CPU: inside jit it contracts a * b + c into FMAs
     # and rewrites x / sqrt(y) as x * rsqrt(y), which eager op-by-op dispatch does not.
-    for (path, e), j in zip(jax.tree_util.tree_flatten_with_path(eager)[0],
-                            jax.tree.leaves(jitted)):
-        e, j = np.asarray(e), np.asarray(j)
-        assert e.dtype == j.dtype and e.shape == j.shape, jax.tree_util.keystr(path)
-        if np.issubdtype(e.dtype, np.floating):
-            np.testing.assert_allclose(e, j, rtol=1e-5, atol=1e-6,
-                                       err_msg=jax.tree_util.keystr(path))
-        else:
-            np.testing.assert_array_equal(e, j, err_msg=jax.tree_util.keystr(path))
+    assert_equal_to_rounding(eager, jitted)
     # A kick happened in this transition (so the comparison covered kick resolution).
     assert bool(jitted[4]["touch"].any())
 
@@ -172,7 +164,9 @@ def test_vmap_step_equals_single_steps(c2, rollout_states):
     for b in range(keys.shape[0]):
         single = c2.step(*jax.tree.map(lambda x: x[b], (keys, states, actions)))
         row = jax.tree.map(lambda x: x[b], batched)
-        assert tree_equal(row, single), (b, tree_diff(row, single))
+        # The batched and the single-game programs are compiled separately, and XLA:CPU may
+        # contract different a * b + c into FMAs in each: floats agree to the last bits.
+        assert_equal_to_rounding(row, single)
 
 
 def test_step_equals_step_env_until_done(c2, rollout_states):
