@@ -61,11 +61,24 @@ def _player(spec: str, env):
     return spec, evaluation.policy_act(network, env.config, True), params
 
 
+def _check_opponent(spec: str) -> None:
+    """Validate an opponent string before anything is loaded."""
+    from agents.trainer import parse_opponent
+
+    if spec.startswith("bot:"):
+        parse_opponent(spec)
+    elif not os.path.isdir(spec):
+        raise ValueError(f"opponent {spec!r} is invalid: allowed bot:random, bot:chaser, "
+                         "bot:positional[:DIFFICULTY] or a run directory")
+
+
 def _run_env(run_dir):
-    from agents.checkpoint import read_run_config
+    from agents.checkpoint import CheckpointError, read_run_config
     from soccer_env import EnvConfig, SoccerEnv
 
     saved = read_run_config(run_dir)
+    if not isinstance(saved.get("env"), dict):
+        raise CheckpointError(f"{run_dir!r}: config.json has no 'env' section")
     return SoccerEnv(EnvConfig.from_dict(saved["env"]))
 
 
@@ -93,6 +106,7 @@ def evaluate_run(run_dir: str, opponent: str, games: int, seed: int = 0,
 
     from agents import evaluation
 
+    _check_opponent(opponent)
     env = _run_env(run_dir)
     _, act, params = _player(run_dir, env)
     opp_label, opp_act, opp_params = _player(opponent, env)

@@ -259,7 +259,6 @@ def run(preset: str, overrides: dict) -> dict:
     import numpy as np
     from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
-    import soccer_env
     from agents import evaluation
     from agents.checkpoint import Checkpoints
     from agents.trainer import make_trainer

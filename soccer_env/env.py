@@ -18,7 +18,7 @@ import jax.scipy.special
 
 from soccer_env import observations, physics, rules
 from soccer_env.config import EnvConfig
-from soccer_env.physics import FIRST_PASS, SHOOT, TEAM_SIGN
+from soccer_env.physics import FIRST_PASS, TEAM_SIGN
 from soccer_env.scenarios import initial_state_from_uniforms, num_uniforms
 from soccer_env.types import NO_RESTART, State
 

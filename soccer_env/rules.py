@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from soccer_env.physics import TEAM_SIGN
 from soccer_env.scenarios import kickoff_positions
 from soccer_env.types import CORNER, GOAL_KICK, KICKOFF, NO_RESTART, THROW_IN
 
@@ -92,5 +91,3 @@ def kickoff_after_goal(config, pos, vel, active, ball_pos, ball_vel, goal):
     ball_vel = jnp.where(scored, 0.0, ball_vel)
     return pos, vel, ball_pos, ball_vel, jnp.where(scored, KICKOFF, NO_RESTART).astype(jnp.int32)
 
-
-__all__ = ["goals", "restart_if_out", "kickoff_after_goal", "TEAM_SIGN"]
