@@ -1,0 +1,93 @@
+"""agents.evaluation and eval.py: intervals, Elo, vectorized matches, eval.json and errors."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import jax
+import numpy as np
+import pytest
+
+import eval as eval_cli
+import soccer_env
+from agents import evaluation
+
+ENV = soccer_env.make("2v2", max_steps=120)
+
+
+@pytest.mark.parametrize("k, n, lo, hi", [
+    (8, 10, 0.4902, 0.9433),  # standard textbook values (z = 1.96)
+    (0, 10, 0.0, 0.2775),
+    (50, 100, 0.4038, 0.5962),
+])
+def test_wilson_interval_known_values(k, n, lo, hi):
+    got = evaluation.wilson_interval(k, n)
+    assert got == pytest.approx((lo, hi), abs=1e-4)
+
+
+def test_elo_recovers_the_rating_gap_of_a_known_score():
+    # A 75% expected score is a gap of 400 log10(3) = 190.8 Elo points.
+    points = np.array([[0.0, 7500.0], [2500.0, 0.0]])
+    games = np.array([[0.0, 10000.0], [10000.0, 0.0]])
+    ratings = evaluation.elo_ratings(points, games)
+    assert ratings[0] - ratings[1] == pytest.approx(400 * math.log10(3), abs=0.5)
+    assert ratings.mean() == pytest.approx(1000.0)
+
+
+def test_elo_orders_a_transitive_league_and_intervals_contain_ratings():
+    rng = np.random.default_rng(0)
+    true = np.array([0.0, 200.0, 400.0])
+    results = {}
+    for i in range(3):
+        for j in range(i + 1, 3):
+            p = 1 / (1 + 10 ** ((true[j] - true[i]) / 400))
+            results[(i, j)] = (rng.random(400) < p).astype(float)
+    ratings, lo, hi = evaluation.elo_with_intervals(results, 3, samples=50)
+    assert list(np.argsort(ratings)) == [0, 1, 2]
+    assert np.all(lo <= ratings) and np.all(ratings <= hi)
+
+
+@pytest.fixture(scope="module")
+def positional():
+    return evaluation.bot_act(soccer_env.bots.get("positional", ENV.config))
+
+
+def test_bot_against_itself_is_even(positional):
+    out = evaluation.evaluate(ENV, positional, None, positional, None, jax.random.PRNGKey(0),
+                              games=200)
+    assert out["win"] + out["draw"] + out["loss"] == out["games"] == 200
+    # Points per game of a bot against itself: 1.5 up to sampling noise, wins ~ losses.
+    assert abs(out["win"] - out["loss"]) < 0.2 * out["games"]
+    lo, hi = out["win_rate_ci95"]
+    assert lo <= out["win_rate"] <= hi
+
+
+def test_stronger_bot_wins_and_statistics_are_consistent(positional):
+    weak = evaluation.bot_act(soccer_env.bots.get("random", ENV.config))
+    out = evaluation.evaluate(ENV, positional, None, weak, None, jax.random.PRNGKey(1),
+                              games=64)
+    assert out["win_rate"] > 0.8 and out["goals_for"] > out["goals_against"]
+    left, right = out["by_side"]["left"], out["by_side"]["right"]
+    assert left["games"] + right["games"] == out["games"]
+    assert left["win"] + right["win"] == out["win"]
+    assert 0.0 <= out["possession"] <= 1.0 and 0.0 <= out["pass_completion"] <= 1.0
+
+
+def test_record_match_gives_a_trajectory(positional):
+    trajectory, counters = evaluation.record_match(ENV, positional, None, positional, None,
+                                                   jax.random.PRNGKey(2))
+    assert trajectory.player_pos.shape == (ENV.config.max_steps, 2, 2, 2)
+    assert counters["goals"].shape == (2,)
+
+
+def test_eval_cli_rejects_bad_input_and_writes_nothing(tmp_path, capsys):
+    run_dir = tmp_path / "not_a_run"
+    run_dir.mkdir()
+    assert eval_cli.main([str(run_dir)]) == 2
+    assert "config.json" in capsys.readouterr().err
+    assert list(run_dir.iterdir()) == []
+    (run_dir / "config.json").write_text(json.dumps({"train": {}}))
+    assert eval_cli.main([str(run_dir), "--opponent", "bot:nobody"]) == 2
+    assert "opponent" in capsys.readouterr().err
+    assert sorted(p.name for p in run_dir.iterdir()) == ["config.json"]
