@@ -108,7 +108,8 @@ def place(config: EnvConfig, left=None, right=None, ball=(0.0, 0.0), ball_vel=(0
     return State(
         player_pos=jnp.asarray(pos),
         player_vel=jnp.asarray(vel),
-        active=jnp.ones((2, T), bool) if active is None else jnp.asarray(active, bool),
+        # A copy: on CPU jnp.asarray may share the caller's numpy buffer.
+        active=jnp.ones((2, T), bool) if active is None else jnp.array(active, bool, copy=True),
         ball_pos=jnp.asarray(ball, jnp.float32),
         ball_vel=jnp.asarray(ball_vel, jnp.float32),
         score=jnp.asarray(score, jnp.int32),

@@ -64,8 +64,8 @@ def test_players_drawn_in_team_colours_where_they_stand():
 def test_inactive_players_not_drawn():
     cfg = soccer_env.scenario_config("3v1_with_keeper")
     spot = (-3.0, 2.0)
+    on = place(cfg, right={2: spot}, ball=(5.0, 0.0), active=np.ones((2, 3), bool))
     active = np.ones((2, 3), bool)
-    on = place(cfg, right={2: spot}, ball=(5.0, 0.0), active=active)
     active[1, 2] = False
     off = place(cfg, right={2: spot}, ball=(5.0, 0.0), active=active)
     row, col = world_to_pixel(cfg, spot)
