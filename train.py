@@ -234,9 +234,8 @@ def _read_metrics(path: str, upto: int) -> list[dict]:
 
 def run(preset: str, overrides: dict) -> dict:
     """Train, evaluate and write the run directory. Returns summary.json's content."""
-    run_opts_probe = dict(overrides)
-    if run_opts_probe.get("resume"):
-        out = run_opts_probe.get("out")
+    if overrides.get("resume"):
+        out = overrides.get("out")
         if not out:
             raise ValueError("--resume needs --out RUN_DIR (the run to continue)")
         from agents.checkpoint import read_run_config
@@ -359,7 +358,8 @@ def run(preset: str, overrides: dict) -> dict:
         update += chunk
         steps_done = update * steps_per_update
         sps = chunk * steps_per_update * S / dt
-        if opts["eval_every"] and update % opts["eval_every"] == 0:
+        quick_check = bool(opts["eval_every"]) and update % opts["eval_every"] == 0
+        if quick_check:
             quick = evaluation.evaluate(env, act, policy_of(state), opp_act, opp_params,
                                         jax.random.PRNGKey(10_000 + update),
                                         games=opts["eval_games_quick"])
@@ -373,8 +373,7 @@ def run(preset: str, overrides: dict) -> dict:
                 row[k] = float(np.mean(v[i]))
                 if S > 1:
                     row[k + "_per_seed"] = [float(x) for x in v[i]]
-            if i == chunk - 1 and last_win is not None and opts["eval_every"] and \
-                    update % opts["eval_every"] == 0:
+            if i == chunk - 1 and quick_check:
                 row["win_rate"] = last_win
             rows.append(row)
             if main_process:

@@ -18,7 +18,6 @@ import os
 import sys
 from typing import Any
 
-import jax
 import orbax.checkpoint as ocp
 
 
@@ -110,7 +109,3 @@ def read_run_config(run_dir: str) -> dict:
         raise CheckpointError(f"{path} has no 'train' section")
     return data
 
-
-def abstract(tree):
-    """ShapeDtypeStructs (with shardings) of a pytree of arrays, for restoring into."""
-    return jax.tree.map(ocp.utils.to_shape_dtype_struct, tree)

@@ -329,18 +329,16 @@ class SoccerParallelEnv(ParallelEnv):
 
     # --- spaces ---------------------------------------------------------------------------
     def observation_space(self, agent: str) -> gymnasium.spaces.Box:
-        try:
-            return self.observation_spaces[agent]
-        except KeyError:
-            raise ValueError(f"unknown agent {agent!r}; possible agents: "
-                             f"{self.possible_agents}") from None
+        return self._space(self.observation_spaces, agent)
 
     def action_space(self, agent: str) -> gymnasium.spaces.Discrete:
-        try:
-            return self.action_spaces[agent]
-        except KeyError:
+        return self._space(self.action_spaces, agent)
+
+    def _space(self, spaces: dict, agent: str):
+        if agent not in spaces:
             raise ValueError(f"unknown agent {agent!r}; possible agents: "
-                             f"{self.possible_agents}") from None
+                             f"{self.possible_agents}")
+        return spaces[agent]
 
     # --- episode --------------------------------------------------------------------------
     def reset(self, seed: int | None = None, options: dict | None = None):

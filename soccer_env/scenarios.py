@@ -183,11 +183,6 @@ def _drill(config, u, left, right, ball):
     return _empty_state(config, pos, jnp.asarray(active), ball_pos)
 
 
-def initial_state(config, key) -> State:
-    """A fresh episode's state for `config.layout` (jittable; `config` is static)."""
-    return initial_state_from_uniforms(config, jax.random.uniform(key, (num_uniforms(config),)))
-
-
 def initial_state_from_uniforms(config, u) -> State:
     """The initial state given `num_uniforms(config)` U(0, 1) numbers.
 

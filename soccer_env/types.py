@@ -39,11 +39,6 @@ class State:
     def team_size(self) -> int:
         return self.player_pos.shape[-2]
 
-    @property
-    def possession(self) -> chex.Array:
-        """[..., 2] bool: which team touched the ball last."""
-        return jnp.any(self.last_touch, axis=-1)
-
 
 def mirror(state: State) -> State:
     """Swap the teams and rotate the world by 180 degrees.
