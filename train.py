@@ -3,6 +3,7 @@
     python train.py                               # the `default` preset: 2v2 vs bot:positional
     python train.py --preset smoke                # a complete tiny run (tests, CI)
     python train.py --opponent self --seeds 4     # self-play, 4 independent seeds vmapped
+    python train.py --opponent league             # past snapshots (on device) and bots
     python train.py --out runs/a --resume         # continue a run exactly where it stopped
     python train.py --help                        # every option, with the preset's defaults
 
@@ -359,11 +360,13 @@ def run(preset: str, overrides: dict) -> dict:
         steps_done = update * steps_per_update
         sps = chunk * steps_per_update * S / dt
         quick_check = bool(opts["eval_every"]) and update % opts["eval_every"] == 0
-        if quick_check:
-            quick = evaluation.evaluate(env, act, policy_of(state), opp_act, opp_params,
-                                        jax.random.PRNGKey(10_000 + update),
-                                        games=opts["eval_games_quick"])
-            last_win = quick["win_rate"]
+        if quick_check:  # every seed's policy against the evaluation opponent
+            quick = [evaluation.evaluate(env, act, policy_of(state, i), opp_act, opp_params,
+                                         jax.random.PRNGKey(10_000 + update),
+                                         games=opts["eval_games_quick"]) for i in range(S)]
+            win_per_seed = [q["win_rate"] for q in quick]
+            elo_per_seed = [evaluation.elo_against(q) for q in quick]
+            last_win = float(np.mean(win_per_seed))
         wall = wall_before + time.perf_counter() - start
         for i in range(chunk):
             u = update - chunk + i + 1
@@ -375,6 +378,10 @@ def run(preset: str, overrides: dict) -> dict:
                     row[k + "_per_seed"] = [float(x) for x in v[i]]
             if i == chunk - 1 and quick_check:
                 row["win_rate"] = last_win
+                row["elo"] = float(np.mean(elo_per_seed))
+                if S > 1:
+                    row["win_rate_per_seed"] = win_per_seed
+                    row["elo_per_seed"] = elo_per_seed
             rows.append(row)
             if main_process:
                 with open(metrics_path, "a") as f:
@@ -384,7 +391,8 @@ def run(preset: str, overrides: dict) -> dict:
                     if isinstance(v, float):
                         tb.add_scalar(k, v, u)
         latest = rows[-1]
-        win = f" | win {last_win:.0%}" if last_win is not None else ""
+        win = (f" | win {last_win:.0%} elo {latest['elo']:.0f}"
+               if quick_check else (f" | win {last_win:.0%}" if last_win is not None else ""))
         note = " (incl. compile)" if compile_note else ""
         compile_note = False
         _log(f"[{update / total_updates:4.0%}] update {update}/{total_updates} "
@@ -469,12 +477,13 @@ def _write_curves(rows: list[dict], path: str):
     panels = [("team_return", "mean team return (branch)"),
               ("goals_for", "goals for / against per branch"),
               ("win_rate", "win rate (quick eval)"),
-              ("loss", "loss"), ("entropy", "policy entropy"), ("approx_kl", "approx KL")]
+              ("elo", "Elo (evaluation opponent = 1000)"),
+              ("entropy", "policy entropy"), ("approx_kl", "approx KL")]
     fig, axes = plt.subplots(2, 3, figsize=(13, 6.5))
     for ax, (key, title) in zip(axes.flat, panels):
         pts = [(xi, r[key]) for xi, r in zip(x, rows) if key in r]
         if pts:
-            ax.plot(*zip(*pts), marker="o" if key == "win_rate" else None, ms=3)
+            ax.plot(*zip(*pts), marker="o" if key in ("win_rate", "elo") else None, ms=3)
         if key == "goals_for":
             pts = [(xi, r["goals_against"]) for xi, r in zip(x, rows) if "goals_against" in r]
             if pts:

@@ -220,6 +220,17 @@ def elo_ratings(points: np.ndarray, games: np.ndarray, iters: int = 2000,
     return ratings - ratings.mean() + anchor
 
 
+def elo_against(result: dict, anchor: float = 1000.0) -> float:
+    """Elo of a player from its results (the `win`, `draw`, `loss` counts of `evaluate`)
+    against one opponent rated `anchor` (same weak prior as `elo_ratings`)."""
+    points = np.array([[0.0, result["win"] + 0.5 * result["draw"]],
+                       [result["loss"] + 0.5 * result["draw"], 0.0]])
+    games = np.full((2, 2), float(result["win"] + result["draw"] + result["loss"]))
+    np.fill_diagonal(games, 0.0)
+    ratings = elo_ratings(points, games)
+    return float(anchor + ratings[0] - ratings[1])
+
+
 def elo_with_intervals(results: dict, n: int, samples: int = 200, seed: int = 0):
     """Ratings and bootstrap 95% intervals from per-pair game outcomes.
 

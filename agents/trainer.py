@@ -41,7 +41,8 @@ import soccer_env
 from agents.advantages import (ADVANTAGES, alive_mask, discounted_returns, gae, group_advantages,
                                rewards_to_go)
 from agents.losses import grpo_loss, value_loss
-from agents.networks import ACTIVATIONS, PolicyNetwork, log_probs_and_entropy, make_policy
+from agents.networks import (ACTIVATIONS, PolicyNetwork, log_probs_and_entropy, make_policy,
+                             policy_opponent)
 from agents.rollout import OpponentFn, Rollout, make_branch_rollout
 
 @dataclasses.dataclass(frozen=True)
@@ -54,11 +55,17 @@ class TrainConfig:
 
     # --- game ----------------------------------------------------------------------------
     scenario: str = "2v2"
-    opponent: str = "bot:positional"  # "bot:NAME", "bot:positional:DIFFICULTY" or "self"
+    opponent: str = "bot:positional"  # "bot:NAME", "bot:positional:DIFFICULTY", "self", "league"
     credit_weight: float | None = None  # None: the scenario's value
     ball_progress_weight: float | None = 0.5  # potential-based shaping toward the goal
     env_overrides: tuple[tuple[str, object], ...] = ()  # any other EnvConfig fields
     stagger_start: bool = True  # trunk matches start at random clocks (no synchronized ends)
+
+    # --- league (opponent="league") ------------------------------------------------------
+    league_size: int = 8  # past snapshots kept on device
+    league_refresh_every: int = 20  # updates between copies of the current policy into the pool
+    league_bots: tuple[str, ...] = ("bot:positional",)  # bots mixed into the league
+    league_bot_frac: float = 0.5  # share of games (resampled every update) against a bot
 
     # --- rollouts ------------------------------------------------------------------------
     num_games: int = 64  # trunk games
@@ -99,7 +106,8 @@ class TrainConfig:
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 fail(name, "an integer >= 1")
 
-        for name in ("num_games", "group_size", "horizon", "epochs", "num_minibatches"):
+        for name in ("num_games", "group_size", "horizon", "epochs", "num_minibatches",
+                     "league_size", "league_refresh_every"):
             pos_int(name)
         if not isinstance(self.ref_update_every, int) or self.ref_update_every < 0:
             fail("ref_update_every", "an integer >= 0")
@@ -124,8 +132,19 @@ class TrainConfig:
         if (not isinstance(hs, tuple) or not hs
                 or any(not isinstance(h, int) or h < 1 for h in hs)):
             fail("hidden_sizes", "a non-empty tuple of positive integers")
-        if self.opponent != "self":
+        if self.opponent not in ("self", "league"):
             parse_opponent(self.opponent)  # raises ValueError naming TrainConfig.opponent
+        if not isinstance(self.league_bots, tuple):
+            fail("league_bots", "a tuple of 'bot:NAME[:DIFFICULTY]' strings")
+        for spec in self.league_bots:
+            try:
+                parse_opponent(spec)
+            except ValueError:
+                fail("league_bots", "a tuple of 'bot:NAME[:DIFFICULTY]' strings")
+        if not isinstance(self.league_bot_frac, (int, float)) or not 0 <= self.league_bot_frac <= 1:
+            fail("league_bot_frac", "a number in [0, 1]")
+        if self.league_bot_frac > 0 and not self.league_bots:
+            fail("league_bot_frac", "0 when league_bots is empty")
         if (self.num_games * self.group_size * self.horizon) % self.num_minibatches:
             fail("num_minibatches", "a divisor of num_games * group_size * horizon = "
                  f"{self.num_games * self.group_size * self.horizon}")
@@ -137,6 +156,10 @@ class TrainConfig:
     @property
     def self_play(self) -> bool:
         return self.opponent == "self"
+
+    @property
+    def league(self) -> bool:
+        return self.opponent == "league"
 
     def env_config(self) -> soccer_env.EnvConfig:
         """The game's EnvConfig: the scenario with the overrides (validated by EnvConfig)."""
@@ -157,8 +180,8 @@ class TrainConfig:
 def parse_opponent(spec: str) -> tuple[str, dict]:
     """"bot:NAME" or "bot:positional:DIFFICULTY" -> (NAME, params). ValueError otherwise."""
     names = soccer_env.bots.names()
-    allowed = (f"'self', 'bot:NAME' with NAME in {names}, or 'bot:positional:DIFFICULTY' "
-               "(DIFFICULTY in [0, 1])")
+    allowed = (f"'self', 'league', 'bot:NAME' with NAME in {names}, or "
+               "'bot:positional:DIFFICULTY' (DIFFICULTY in [0, 1])")
     parts = spec.split(":") if isinstance(spec, str) else []
     if len(parts) < 2 or parts[0] != "bot" or parts[1] not in names or len(parts) > 3:
         raise ValueError(f"TrainConfig.opponent={spec!r} is invalid: allowed {allowed}")
@@ -181,7 +204,9 @@ class TrainState:
     trunk: the running games, State with leading axis [num_games]. update: iterations done.
     skipped: minibatch steps whose loss or gradient was not finite (parameters kept).
     opponent_params: the per-game opponent parameters given to `make_trainer` (None without);
-    replace them between updates (same shapes) to change opponents, e.g. from a league.
+    replace them between updates (same shapes) to change opponents.
+    league: with opponent="league", {"pool": past parameters stacked [league_size, ...],
+    "count": snapshots added so far}; None otherwise.
     """
 
     params: dict
@@ -192,6 +217,7 @@ class TrainState:
     update: jax.Array
     skipped: jax.Array
     opponent_params: object = None
+    league: dict | None = None
 
 
 class Trainer(NamedTuple):
@@ -204,6 +230,7 @@ class Trainer(NamedTuple):
     network: PolicyNetwork
     init: Callable[[jax.Array], TrainState]
     update: Callable[[TrainState], tuple[TrainState, dict]]
+    gradient: Callable[[TrainState], tuple[dict, TrainState]]
     env_steps_per_update: int
     samples_per_update: int
 
@@ -301,20 +328,22 @@ def make_trainer(config: TrainConfig, opponent_fn: OpponentFn | None = None,
     T = env.team_size
     if opponent_params is not None and (opponent_fn is None or config.self_play):
         raise ValueError("opponent_params needs an opponent_fn (and opponent != 'self')")
-    if opponent_fn is None and not config.self_play:
+    if opponent_fn is not None and (config.self_play or config.league):
+        raise ValueError(f"opponent_fn was given but TrainConfig.opponent={config.opponent!r}")
+    critic = config.advantage == "critic"
+    network = make_policy(env.num_actions, hidden_sizes=config.hidden_sizes,
+                          activation=config.activation, value_outputs=T if critic else 0)
+    if config.league:
+        opponent_fn = _league_opponent(config, env, network)
+    elif opponent_fn is None and not config.self_play:
         name, params = parse_opponent(config.opponent)
         opponent_fn = soccer_env.bots.get(name, env.config, **params)
-    elif opponent_fn is not None and config.self_play:
-        raise ValueError("opponent_fn was given but TrainConfig.opponent='self'")
     if opponent_params is not None:
         leading = {x.shape[0] if x.ndim else None for x in jax.tree.leaves(opponent_params)}
         if leading != {config.num_games}:
             raise ValueError(f"opponent_params leaves must have a leading num_games="
                              f"{config.num_games} axis, got leading sizes {leading}")
     L = 2 if opponent_fn is None else 1
-    critic = config.advantage == "critic"
-    network = make_policy(env.num_actions, hidden_sizes=config.hidden_sizes,
-                          activation=config.activation, value_outputs=T if critic else 0)
     _, branch_rollout = make_branch_rollout(env, network, opponent_fn, horizon=config.horizon,
                                             with_value=critic)
     tx_parts = [optax.clip_by_global_norm(config.max_grad_norm)] if config.max_grad_norm else []
@@ -332,9 +361,15 @@ def make_trainer(config: TrainConfig, opponent_fn: OpponentFn | None = None,
             # restart from kickoff) on the same update.
             clock = jax.random.randint(k_clock, (B,), 0, env.config.max_steps)
             trunk = trunk.replace(step=clock.astype(trunk.step.dtype))
+        league = None
+        if config.league:  # every slot starts as the initial policy
+            league = {"pool": jax.tree.map(
+                lambda p: jnp.broadcast_to(p, (config.league_size,) + p.shape), params),
+                "count": jnp.ones((), jnp.int32)}
         return TrainState(params=params, opt_state=optimizer.init(params), ref_params=params,
                           trunk=trunk, key=k_next, update=jnp.zeros((), jnp.int32),
-                          skipped=jnp.zeros((), jnp.int32), opponent_params=opponent_params)
+                          skipped=jnp.zeros((), jnp.int32), opponent_params=opponent_params,
+                          league=league)
 
     def loss_fn(params, batch):
         logits = network.logits(params, batch["obs"], batch["action_mask"])
@@ -363,16 +398,15 @@ def make_trainer(config: TrainConfig, opponent_fn: OpponentFn | None = None,
         diag = dict(diag, loss=loss, grad_norm=grad_norm, skipped=(~ok).astype(jnp.int32))
         return (params, opt_state), diag
 
-    def update(state: TrainState):
-        key, k_roll, k_perm = jax.random.split(state.key, 3)
-        refresh = (state.update % config.ref_update_every == 0) if config.ref_update_every \
-            else jnp.asarray(False)
-        ref_params = jax.tree.map(lambda p, r: jnp.where(refresh, p, r),
-                                  state.params, state.ref_params)
-
-        rollout, trunk = branch_rollout(k_roll, state.params, state.trunk, G,
-                                        state.opponent_params)
-        adv, weights, targets, returns = compute_advantages(config, rollout)
+    def collect(state: TrainState, key, ref_params):
+        """Branch rollouts from the trunk with the current parameters -> (the training batch
+        of num_units samples, the rollout, its Advantages, the next trunk)."""
+        k_opp, k_roll = jax.random.split(key)
+        opponent = state.opponent_params
+        if config.league:
+            opponent = _league_assignment(config, state.league, k_opp)
+        rollout, trunk = branch_rollout(k_roll, state.params, state.trunk, G, opponent)
+        advantages = compute_advantages(config, rollout)
         tr = rollout.transitions
 
         def units(x):  # [B, G, H, L, ...] -> [num_units, ...]
@@ -380,13 +414,34 @@ def make_trainer(config: TrainConfig, opponent_fn: OpponentFn | None = None,
 
         batch = {"obs": units(tr.obs), "action_mask": units(tr.action_mask),
                  "actions": units(tr.actions), "log_probs": units(tr.log_probs),
-                 "advantages": units(adv), "weights": units(weights)}
+                 "advantages": units(advantages.advantages),
+                 "weights": units(advantages.weights)}
         if config.kl_coef:
             ref_logits = network.logits(ref_params, batch["obs"], batch["action_mask"])
             batch["ref_log_probs"], _ = log_probs_and_entropy(ref_logits, batch["actions"])
         if critic:
             batch["global_state"] = units(tr.global_state)
-            batch["targets"] = units(targets)
+            batch["targets"] = units(advantages.targets)
+        return batch, rollout, advantages, trunk
+
+    def gradient(state: TrainState):
+        """The gradient of the loss on one fresh batch at `state.params` (before any update,
+        so the PPO ratio is 1 and the clipped surrogate's gradient is the policy gradient).
+        Returns (gradient pytree, state with the trunk and key advanced, parameters kept)."""
+        key, k_collect = jax.random.split(state.key)
+        batch, _, _, trunk = collect(state, k_collect, state.ref_params)
+        grads, _ = jax.grad(loss_fn, has_aux=True)(state.params, batch)
+        return grads, state.replace(trunk=trunk, key=key)
+
+    def update(state: TrainState):
+        key, k_collect, k_perm = jax.random.split(state.key, 3)
+        refresh = (state.update % config.ref_update_every == 0) if config.ref_update_every \
+            else jnp.asarray(False)
+        ref_params = jax.tree.map(lambda p, r: jnp.where(refresh, p, r),
+                                  state.params, state.ref_params)
+        batch, rollout, (adv, weights, _, returns), trunk = collect(state, k_collect,
+                                                                    ref_params)
+        tr = rollout.transitions
 
         def epoch(carry, epoch_key):
             perm = jax.random.permutation(epoch_key, num_units)
@@ -417,7 +472,56 @@ def make_trainer(config: TrainConfig, opponent_fn: OpponentFn | None = None,
         new_state = state.replace(params=params, opt_state=opt_state, ref_params=ref_params,
                                   trunk=trunk, key=key, update=state.update + 1,
                                   skipped=state.skipped + skipped)
+        if config.league:
+            new_state = new_state.replace(league=_league_refresh(config, new_state))
+            metrics["league_snapshots"] = new_state.league["count"]
         return new_state, metrics
 
-    return Trainer(config, env, network, init, update, env_steps_per_update=B * G * H,
-                   samples_per_update=B * G * H * L * T)
+    return Trainer(config, env, network, init, update, gradient,
+                   env_steps_per_update=B * G * H, samples_per_update=B * G * H * L * T)
+
+
+# --- league: past snapshots and bots, mixed per game ------------------------------------------
+
+def _league_opponent(config: TrainConfig, env, network):
+    """The league's opponent function `(key, state, team, {"snapshot", "kind"}) -> [T]`: kind 0
+    plays the game's snapshot (sampling its policy), kind j >= 1 plays `league_bots[j - 1]`.
+    Every candidate acts and the game's kind selects (branch-free under vmap)."""
+    snapshot_act = policy_opponent(network, env)
+    bots = [soccer_env.bots.get(name, env.config, **params)
+            for name, params in map(parse_opponent, config.league_bots)]
+
+    def act(key, state, team, assignment):
+        keys = jax.random.split(key, 1 + len(bots))
+        choices = [snapshot_act(keys[0], state, team, assignment["snapshot"])]
+        choices += [bot(k, state, team) for bot, k in zip(bots, keys[1:])]
+        return jnp.stack(choices)[assignment["kind"]]
+
+    return act
+
+
+def _league_assignment(config: TrainConfig, league: dict, key) -> dict:
+    """Draws every trunk game's opponent for one update: a bot with probability
+    `league_bot_frac` (uniform over `league_bots`), else a snapshot uniform over the pool's
+    filled slots. Returns {"snapshot": parameters [B, ...], "kind": int32 [B]}."""
+    B = config.num_games
+    k_slot, k_bot, k_which = jax.random.split(key, 3)
+    filled = jnp.minimum(league["count"], config.league_size)
+    slot = jax.random.randint(k_slot, (B,), 0, filled)
+    kind = jnp.zeros((B,), jnp.int32)
+    if config.league_bots:
+        use_bot = jax.random.uniform(k_bot, (B,)) < config.league_bot_frac
+        which = jax.random.randint(k_which, (B,), 1, len(config.league_bots) + 1)
+        kind = jnp.where(use_bot, which, 0)
+    return {"snapshot": jax.tree.map(lambda p: p[slot], league["pool"]), "kind": kind}
+
+
+def _league_refresh(config: TrainConfig, state: TrainState) -> dict:
+    """Every `league_refresh_every` updates the current policy enters the pool, replacing the
+    oldest snapshot (a ring buffer of `league_size` slots)."""
+    league = state.league
+    due = state.update % config.league_refresh_every == 0
+    slot = league["count"] % config.league_size
+    pool = jax.tree.map(lambda pool, p: jnp.where(due, pool.at[slot].set(p), pool),
+                        league["pool"], state.params)
+    return {"pool": pool, "count": league["count"] + due.astype(jnp.int32)}
