@@ -112,6 +112,30 @@ def test_four_devices_match_one_device(smoke_run, tmp_path, cache_dir):
     assert four == pytest.approx(one, rel=1e-4, abs=1e-6)
 
 
+def test_league_with_seeds_logs_elo_and_resumes_exactly(tmp_path, cache_dir):
+    """A league run of 2 vmapped seeds: per-seed win rates and Elo in metrics.jsonl, the
+    snapshot pool restored from a checkpoint (the latest one removed) to the same weights."""
+    out = tmp_path / "league"
+    args = ["--preset", "smoke", "--opponent", "league", "--league-size", "2",
+            "--league-refresh-every", "2", "--seeds", "2", "--out", str(out), "--no-gif"]
+    proc = _train(args, cache_dir)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with open(out / "metrics.jsonl") as f:
+        rows = [json.loads(line) for line in f]
+    checked = [r for r in rows if "win_rate" in r]
+    assert checked and all(len(r["win_rate_per_seed"]) == 2 for r in checked)
+    assert all(len(r["elo_per_seed"]) == 2 and "elo" in r for r in checked)
+    assert rows[-1]["league_snapshots"] == 1 + rows[-1]["update"] // 2
+    digest = _summary(out)["params_digest"]
+    last = max(int(d) for d in os.listdir(out / "checkpoints") if d.isdigit())
+    import shutil
+
+    shutil.rmtree(out / "checkpoints" / str(last))
+    resumed = _train(["--out", str(out), "--resume", "--no-gif"], cache_dir)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert _summary(out)["params_digest"] == digest
+
+
 def test_existing_run_is_not_overwritten(smoke_run):
     out = smoke_run[0]
     before = _summary(out)
@@ -126,6 +150,7 @@ def test_existing_run_is_not_overwritten(smoke_run):
     ({"eval_games": 1}, "eval-games"),
     ({"group_size": 0}, "group_size"),
     ({"opponent": "bot:nobody"}, "opponent"),
+    ({"opponent": "league", "league_bots": ("bot:nobody",)}, "league_bots"),
     ({"eval_opponent": "nowhere"}, "opponent"),
 ])
 def test_bad_options_raise_clear_errors(overrides, match):

@@ -30,7 +30,13 @@ LEARN_UPDATES = 30
 @pytest.mark.parametrize("changes,field", [
     (dict(advantage="ppo"), "advantage"),
     (dict(opponent="bot:nobody"), "opponent"),
-    (dict(opponent="league"), "opponent"),
+    (dict(opponent="bot:league"), "opponent"),
+    (dict(league_bots=("bot:nobody",)), "league_bots"),
+    (dict(league_bots="bot:chaser"), "league_bots"),
+    (dict(league_bot_frac=1.5), "league_bot_frac"),
+    (dict(league_bots=(), league_bot_frac=0.5), "league_bot_frac"),
+    (dict(league_size=0), "league_size"),
+    (dict(league_refresh_every=0), "league_refresh_every"),
     (dict(opponent="bot:chaser:0.5"), "opponent"),
     (dict(opponent="bot:positional:1.5"), "opponent"),
     (dict(num_games=0), "num_games"),
@@ -241,6 +247,84 @@ def test_league_style_opponent_parameters_live_in_the_state():
         make_trainer(config, opponent_fn=opponent, opponent_params=snapshot)
     with pytest.raises(ValueError, match="opponent_fn"):
         make_trainer(config, opponent_params=per_game)
+
+
+TINY_LEAGUE = TrainConfig(scenario="1v1", opponent="league", num_games=4, group_size=2,
+                          horizon=3, num_minibatches=2, epochs=1, hidden_sizes=(8,),
+                          league_size=2, league_refresh_every=2,
+                          league_bots=("bot:random", "bot:chaser"), league_bot_frac=0.5)
+
+
+def test_league_pool_is_a_ring_buffer_refreshed_on_schedule():
+    trainer = make_trainer(TINY_LEAGUE)
+    state = jax.jit(trainer.init)(jax.random.PRNGKey(0))
+    update = jax.jit(trainer.update)
+    first = jax.tree.leaves(state.params)[0]
+    pool = lambda s: jax.tree.leaves(s.league["pool"])[0]
+    np.testing.assert_array_equal(pool(state)[0], first)
+    snapshots = []
+    for u in range(1, 6):
+        state, metrics = update(state)
+        assert int(state.league["count"]) == 1 + u // 2  # a snapshot every 2 updates
+        assert int(metrics["league_snapshots"]) == int(state.league["count"])
+        if u % 2 == 0:
+            snapshots.append(np.asarray(jax.tree.leaves(state.params)[0]))
+    # Slots: 0 <- initial, 1 <- update 2, then 0 <- update 4 (the oldest is replaced).
+    np.testing.assert_array_equal(pool(state)[0], snapshots[1])
+    np.testing.assert_array_equal(pool(state)[1], snapshots[0])
+    assert not np.array_equal(snapshots[0], first)
+
+
+@pytest.mark.parametrize("frac", [0.0, 1.0])
+def test_league_assignment_mixes_bots_and_filled_snapshot_slots(frac):
+    from agents.trainer import _league_assignment
+
+    config = TINY_LEAGUE.replace(num_games=256, league_size=4, league_bot_frac=frac)
+    pool = {"w": jnp.arange(4.0)}  # slot i holds the value i
+    out = _league_assignment(config, {"pool": pool, "count": jnp.asarray(3)},
+                             jax.random.PRNGKey(1))
+    kind, slot = np.asarray(out["kind"]), np.asarray(out["snapshot"]["w"])
+    if frac == 0.0:
+        assert np.all(kind == 0)
+    else:
+        assert set(kind.tolist()) == {1, 2}  # both bots, never a snapshot
+    assert set(slot.tolist()) == {0.0, 1.0, 2.0}  # only the 3 filled slots
+
+
+def test_league_opponent_plays_the_assigned_kind():
+    from agents.trainer import _league_opponent
+
+    trainer = make_trainer(TINY_LEAGUE)
+    env = trainer.env
+    _, state = env.reset(jax.random.PRNGKey(2))
+    params = trainer.network.init(jax.random.PRNGKey(3), env.obs_dim)
+    act = jax.jit(_league_opponent(TINY_LEAGUE, env, trainer.network), static_argnums=2)
+    key = jax.random.PRNGKey(4)
+    chaser = soccer_env.bots.get("chaser", env.config)
+    as_chaser = act(key, state, 1, {"snapshot": params, "kind": jnp.asarray(2)})
+    np.testing.assert_array_equal(as_chaser, chaser(jax.random.split(key, 3)[2], state, 1))
+    as_policy = act(key, state, 1, {"snapshot": params, "kind": jnp.asarray(0)})
+    expected = agents.policy_opponent(trainer.network, env)(jax.random.split(key, 3)[0],
+                                                            state, 1, params)
+    np.testing.assert_array_equal(as_policy, expected)
+
+
+def test_gradient_is_deterministic_keeps_parameters_and_differs_between_batches():
+    config = TrainConfig(scenario="1v1", opponent="bot:chaser", num_games=4, group_size=2,
+                         horizon=4, num_minibatches=2, hidden_sizes=(8,))
+    trainer = make_trainer(config)
+    state = jax.jit(trainer.init)(jax.random.PRNGKey(0))
+    gradient = jax.jit(trainer.gradient)
+    g1, after = gradient(state)
+    g1_again, _ = gradient(state)
+    g2, _ = gradient(after)
+    flat = lambda g: np.concatenate([np.ravel(x) for x in jax.tree.leaves(g)])
+    assert jax.tree.structure(g1) == jax.tree.structure(state.params)
+    np.testing.assert_array_equal(flat(g1), flat(g1_again))
+    assert np.all(np.isfinite(flat(g1))) and np.linalg.norm(flat(g1)) > 0
+    assert not np.allclose(flat(g1), flat(g2))  # a new batch: the next trunk and key
+    np.testing.assert_array_equal(flat(after.params), flat(state.params))
+    assert int(after.update) == int(state.update)
 
 
 @pytest.fixture(scope="module")
