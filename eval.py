@@ -1,12 +1,16 @@
-"""Evaluate trained policies: win rates with intervals, match statistics, Elo, GIFs.
+"""Evaluate trained policies: win rates with intervals, match statistics, Elo, match replays.
 
     python eval.py RUN_DIR                                   # 1000 games vs bot:positional
     python eval.py RUN_DIR --opponent bot:chaser --games 200 --gif match.gif
+    python eval.py RUN_DIR --replay match.html               # a match to play in a browser
     python eval.py RUN_DIR --opponent OTHER_RUN_DIR
     python eval.py --league RUN_A RUN_B ... [--bots]         # round robin, Elo with intervals
 
 A single evaluation plays the games vectorized in one jitted program, half on each side, prints
-a table and writes RUN_DIR/eval.json. Nothing is written when an input is invalid.
+a table and writes RUN_DIR/eval.json. --gif and --replay record one more match against the
+opponent (the run as the left, blue team) and write it as a GIF and as a self-contained HTML page
+with play/pause, a timeline and speeds (soccer_env/replay.py). Nothing is written when an input
+is invalid.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ def _parse(argv):
     p.add_argument("--games", type=int, default=1000, help="games to play (half on each side)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--gif", default=None, help="also write one match as a GIF here")
+    p.add_argument("--replay", default=None, metavar="PATH.html",
+                   help="also write one match as a self-contained HTML replay page here")
     p.add_argument("--league", nargs="+", metavar="RUN_DIR", default=None,
                    help="round robin among these runs; prints Elo ratings with intervals")
     p.add_argument("--bots", action="store_true",
@@ -39,6 +45,10 @@ def _parse(argv):
         p.error("give a RUN_DIR to evaluate, or --league RUN_DIR ...")
     if args.league is not None and args.run_dir is not None:
         p.error("give either a RUN_DIR or --league RUN_DIR ..., not both")
+    if args.replay is not None and not args.replay.lower().endswith((".html", ".htm")):
+        p.error(f"--replay={args.replay!r} is invalid: allowed a path ending in .html or .htm")
+    if args.league is not None and (args.gif or args.replay):
+        p.error("--gif and --replay record a match of a RUN_DIR evaluation, not of --league")
     if args.league is not None and len(args.league) + (3 if args.bots else 0) < 2:
         p.error("--league needs at least two players (runs, or one run and --bots)")
     return args
@@ -100,8 +110,9 @@ def format_table(result: dict) -> str:
 
 
 def evaluate_run(run_dir: str, opponent: str, games: int, seed: int = 0,
-                 gif: str | None = None) -> dict:
-    """Evaluate the policy of `run_dir`; returns and writes eval.json."""
+                 gif: str | None = None, replay: str | None = None) -> dict:
+    """Evaluate the policy of `run_dir`; returns and writes eval.json. `gif` and `replay`
+    (paths) write one recorded match, the run playing left, as a GIF and as an HTML replay."""
     import jax
 
     from agents import evaluation
@@ -115,12 +126,17 @@ def evaluate_run(run_dir: str, opponent: str, games: int, seed: int = 0,
     result = {"opponent": opp_label, **result}
     with open(os.path.join(run_dir, "eval.json"), "w") as f:
         json.dump(result, f, indent=2)
-    if gif:
+    if gif or replay:
         from soccer_env.render import save_gif
+        from soccer_env.replay import save_replay
 
         trajectory, _ = evaluation.record_match(env, act, params, opp_act, opp_params,
                                                 jax.random.PRNGKey(seed + 1))
-        save_gif(trajectory, gif, config=env.config)
+        if gif:
+            save_gif(trajectory, gif, config=env.config)
+        if replay:
+            save_replay(trajectory, replay, config=env.config,
+                        title=f"{run_dir} (blue) vs {opp_label} (red)")
     return result
 
 
@@ -182,14 +198,15 @@ def main(argv=None) -> int:
                 with open(args.out, "w") as f:
                     json.dump(out, f, indent=2)
             return 0
-        result = evaluate_run(args.run_dir, args.opponent, args.games, args.seed, args.gif)
+        result = evaluate_run(args.run_dir, args.opponent, args.games, args.seed, args.gif,
+                              args.replay)
     except (ValueError, CheckpointError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"{args.run_dir} against {result['opponent']}:")
     print(format_table(result))
-    print(f"wrote {os.path.join(args.run_dir, 'eval.json')}"
-          + (f" and {args.gif}" if args.gif else ""))
+    written = [os.path.join(args.run_dir, "eval.json"), args.gif, args.replay]
+    print("wrote " + ", ".join(w for w in written if w))
     return 0
 
 

@@ -29,6 +29,7 @@ from soccer_env.config import EnvConfig
 GRASS = ((48, 128, 58), (56, 140, 66))  # alternating mowing stripes
 LINE_COLOUR = (225, 235, 225)
 NET_COLOUR = (170, 180, 170)
+NET_MESH_COLOUR = (140, 150, 140)
 BALL_COLOUR = (255, 255, 255)
 BALL_OUTLINE = (0, 0, 0)
 TEAM_COLOURS = ((40, 90, 220), (215, 45, 45))  # left team blue, right team red
@@ -59,17 +60,40 @@ def _font(size: int):
     return ImageFont.load_default()
 
 
+def pitch_geometry(config: EnvConfig) -> dict[str, float]:
+    """Sizes of the pitch markings in metres (shared by the GIF and the HTML replay).
+
+    Penalty and goal areas are scaled down with the pitch (full size on an 11v11 pitch); the
+    margin is the room drawn around the pitch for the goals and the run-off of `rules` mode.
+    """
+    from soccer_env.scenarios import centre_circle_radius
+
+    length, width, half_goal = config.field_length, config.field_width, config.goal_width / 2
+    goal_depth = float(np.clip(0.025 * length, 0.6, 2.0))
+    penalty_depth = min(16.5, 0.2 * length)
+    goal_area_depth = min(5.5, 0.12 * length)  # where goal kicks are taken
+    return {
+        "goal_depth": goal_depth,
+        "margin": max(1.5, goal_depth + 0.4),
+        "centre_radius": float(centre_circle_radius(config)),
+        "penalty_depth": penalty_depth,
+        "penalty_half_width": min(half_goal + penalty_depth, max(half_goal + 1.0, 0.33 * width)),
+        "goal_area_depth": goal_area_depth,
+        "goal_area_half_width": min(half_goal + goal_area_depth,
+                                    max(half_goal + 0.5, 0.22 * width)),
+        "stripes": 10 if length <= 30 else 14,  # mowing stripes across the pitch
+    }
+
+
 class _Canvas:
     """World (metres, origin at the centre spot, +y up) to pixel mapping of one frame size."""
 
     def __init__(self, config: EnvConfig, scale: float | None, width: int | None):
-        L, W = config.field_length, config.field_width
         self.config = config
-        self.goal_depth = float(np.clip(0.025 * L, 0.6, 2.0))
-        # Room around the pitch for the goals and the run-off of `rules` mode.
-        self.margin = max(1.5, self.goal_depth + 0.4)
-        world_w = L + 2 * self.margin
-        world_h = W + 2 * self.margin
+        self.pitch = pitch_geometry(config)
+        self.goal_depth, self.margin = self.pitch["goal_depth"], self.pitch["margin"]
+        world_w = config.field_length + 2 * self.margin
+        world_h = config.field_width + 2 * self.margin
         if scale is None:
             if width is not None:
                 scale = width / world_w
@@ -98,11 +122,11 @@ class _Canvas:
 
 
 def _draw_pitch(draw: ImageDraw.ImageDraw, cv: _Canvas) -> None:
-    cfg = cv.config
+    cfg, geo = cv.config, cv.pitch
     hl, hw, gw = cfg.field_length / 2, cfg.field_width / 2, cfg.goal_width / 2
     lw = cv.line_px()
     # Mowing stripes across the whole grass area (run-off included).
-    stripes = 10 if cfg.field_length <= 30 else 14
+    stripes = geo["stripes"]
     stripe = cfg.field_length / stripes
     top, bottom = cv.header, cv.height
     draw.rectangle([0, top, cv.width, bottom], fill=GRASS[0])
@@ -118,26 +142,22 @@ def _draw_pitch(draw: ImageDraw.ImageDraw, cv: _Canvas) -> None:
         draw.rectangle(net, fill=NET_COLOUR, outline=LINE_COLOUR, width=lw)
         step = max(3, int(round(0.4 * cv.scale)))
         for x in range(int(net[0]), int(net[2]), step):
-            draw.line([x, net[1], x, net[3]], fill=(140, 150, 140), width=1)
+            draw.line([x, net[1], x, net[3]], fill=NET_MESH_COLOUR, width=1)
         for y in range(int(net[1]), int(net[3]), step):
-            draw.line([net[0], y, net[2], y], fill=(140, 150, 140), width=1)
+            draw.line([net[0], y, net[2], y], fill=NET_MESH_COLOUR, width=1)
 
     # Touchlines and goal lines, halfway line, centre circle and spot.
     draw.rectangle(cv.box(-hl, -hw, hl, hw), outline=LINE_COLOUR, width=lw)
     draw.line([*cv.px(0, -hw), *cv.px(0, hw)], fill=LINE_COLOUR, width=lw)
-    from soccer_env.scenarios import centre_circle_radius
-
-    r = centre_circle_radius(cfg)
+    r = geo["centre_radius"]
     draw.ellipse(cv.box(-r, -r, r, r), outline=LINE_COLOUR, width=lw)
     spot = max(1.5, 0.12 * cv.scale)
     cx, cy = cv.px(0, 0)
     draw.ellipse([cx - spot, cy - spot, cx + spot, cy + spot], fill=LINE_COLOUR)
 
-    # Penalty areas and goal areas, scaled down with the pitch (full size on an 11v11 pitch).
-    pen_depth = min(16.5, 0.2 * cfg.field_length)
-    pen_half = min(gw + pen_depth, max(gw + 1.0, 0.33 * cfg.field_width))
-    area_depth = min(5.5, 0.12 * cfg.field_length)  # where goal kicks are taken
-    area_half = min(gw + area_depth, max(gw + 0.5, 0.22 * cfg.field_width))
+    # Penalty areas and goal areas.
+    pen_depth, pen_half = geo["penalty_depth"], geo["penalty_half_width"]
+    area_depth, area_half = geo["goal_area_depth"], geo["goal_area_half_width"]
     for side in (-1, 1):
         x_line = side * hl
         draw.rectangle(cv.box(x_line, -pen_half, x_line - side * pen_depth, pen_half),
@@ -253,6 +273,34 @@ def _palette_source(frames: list) -> Image.Image:
     return source
 
 
+def trajectory_and_config(states, config: EnvConfig | None, fps: float, caller: str):
+    """(numpy trajectory, config) of one game's states with a leading time axis; ValueError
+    naming `caller` when it is not one non-empty game or fps is not positive. A config of None
+    is inferred from the team size (`config_for_team_size`)."""
+    s = _to_numpy(states)
+    if s.player_pos.ndim != 4:
+        raise ValueError(
+            f"{caller} expects one game's trajectory, player_pos [time, 2, T, 2]; got "
+            f"{s.player_pos.shape} (index the batch axis first)")
+    if not (fps > 0 and np.isfinite(fps)):
+        raise ValueError(f"fps must be a finite number > 0, got {fps}")
+    if s.player_pos.shape[0] == 0:
+        raise ValueError(f"{caller} needs at least one state")
+    team_size = s.player_pos.shape[2]
+    if config is None:
+        config = config_for_team_size(team_size)
+    elif config.team_size != team_size:
+        raise ValueError(f"{caller}: the trajectory has {team_size} players per team but "
+                         f"config.team_size={config.team_size}")
+    return s, config
+
+
+def make_parent_dir(path) -> None:
+    directory = os.path.dirname(os.fspath(path))
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+
+
 def save_gif(states, path, config: EnvConfig | None = None, fps: float = 10, *,
              scale: float | None = None, width: int | None = None) -> str:
     """Write a trajectory as an animated GIF and return `path`.
@@ -263,18 +311,8 @@ def save_gif(states, path, config: EnvConfig | None = None, fps: float = 10, *,
     The GIF has one frame per state (the step counter in the header makes every frame of a
     trajectory distinct; Pillow would merge identical consecutive frames).
     """
-    s = _to_numpy(states)
-    if s.player_pos.ndim != 4:
-        raise ValueError(
-            f"save_gif expects one game's trajectory, player_pos [time, 2, T, 2]; got "
-            f"{s.player_pos.shape} (index the batch axis first)")
-    if not fps > 0:
-        raise ValueError(f"fps must be > 0, got {fps}")
-    num_frames, T = s.player_pos.shape[0], s.player_pos.shape[2]
-    if num_frames == 0:
-        raise ValueError("save_gif needs at least one state")
-    if config is None:
-        config = config_for_team_size(T)
+    s, config = trajectory_and_config(states, config, fps, "save_gif")
+    num_frames = s.player_pos.shape[0]
     frames = [
         Image.fromarray(render_frame(config, jax.tree.map(lambda a: a[t], s), scale=scale,
                                      width=width))
@@ -284,9 +322,7 @@ def save_gif(states, path, config: EnvConfig | None = None, fps: float = 10, *,
     # and a swatch of every drawing colour, so colours absent from the first frame survive.
     palette = _palette_source(frames).quantize(colors=255, method=Image.Quantize.MEDIANCUT)
     frames = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
-    directory = os.path.dirname(os.fspath(path))
-    if directory:
-        os.makedirs(directory, exist_ok=True)
+    make_parent_dir(path)
     frames[0].save(path, format="GIF", save_all=True, append_images=frames[1:],
                    duration=max(20, int(round(1000 / fps))), loop=0, disposal=1,
                    optimize=False)

@@ -8,6 +8,7 @@ import math
 import jax
 import numpy as np
 import pytest
+from PIL import Image
 
 import eval as eval_cli
 import soccer_env
@@ -91,3 +92,45 @@ def test_eval_cli_rejects_bad_input_and_writes_nothing(tmp_path, capsys):
     assert eval_cli.main([str(run_dir), "--opponent", "bot:nobody"]) == 2
     assert "opponent" in capsys.readouterr().err
     assert sorted(p.name for p in run_dir.iterdir()) == ["config.json"]
+
+
+def test_eval_cli_rejects_a_bad_replay_path_and_writes_nothing(tmp_path, capsys):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "config.json").write_text(json.dumps({"train": {}, "env": ENV.config.to_dict()}))
+    for args in ([str(run_dir), "--replay", str(tmp_path / "match.gif")],
+                 ["--league", str(run_dir), "--bots", "--replay", str(tmp_path / "m.html")]):
+        with pytest.raises(SystemExit) as exc:
+            eval_cli.main(args)
+        assert exc.value.code == 2
+        assert "--replay" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
+    assert sorted(p.name for p in run_dir.iterdir()) == ["config.json"]
+
+
+def test_eval_cli_writes_the_replay_and_gif_of_one_recorded_match(tmp_path, monkeypatch,
+                                                                 positional, capsys):
+    # Training a run costs a minute: here the run's policy is the positional bot (loading a
+    # trained policy is covered by the train.py tests); everything else is eval.py's own path.
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "config.json").write_text(json.dumps({"train": {}, "env": ENV.config.to_dict()}))
+    real_player = eval_cli._player
+    monkeypatch.setattr(eval_cli, "_player", lambda spec, env: real_player(
+        "bot:positional" if spec == str(run_dir) else spec, env))
+    replay, gif = tmp_path / "out" / "match.html", tmp_path / "match.gif"
+    assert eval_cli.main([str(run_dir), "--opponent", "bot:positional", "--games", "2",
+                          "--replay", str(replay), "--gif", str(gif)]) == 0
+    out = capsys.readouterr().out
+    assert str(replay) in out and str(gif) in out and (run_dir / "eval.json").exists()
+
+    # Both files show the same match: the one recorded with key seed + 1.
+    trajectory, _ = evaluation.record_match(ENV, positional, None, positional, None,
+                                            jax.random.PRNGKey(1))
+    text = replay.read_text(encoding="utf-8")
+    data = json.loads(text.split('id="replay-data">', 1)[1].split("</script>", 1)[0])
+    assert data["frames"]["score"] == trajectory.score.tolist()
+    assert data["frames"]["step"] == trajectory.step.tolist()
+    assert str(run_dir) in data["title"] and "bot:positional" in data["title"]
+    with Image.open(gif) as image:
+        assert image.n_frames == len(data["frames"]["step"]) == ENV.config.max_steps
