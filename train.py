@@ -44,6 +44,8 @@ RUN_FIELDS: dict[str, tuple[type, object, str]] = {
     "eval_opponent": (Optional[str], None,
                       "opponent of the evaluations (default: the training bot, or "
                       "bot:positional in self-play)"),
+    "anneal_lr": (bool, False, "decay the learning rate linearly to 0 over the run (sets "
+                  "TrainConfig.lr_anneal_updates to the run's updates)"),
     "gif": (bool, True, "write match.gif of one evaluation game at the end"),
     "coordinator_address": (Optional[str], None, "multi-host: jax.distributed coordinator"),
     "num_processes": (Optional[int], None, "multi-host: number of processes"),
@@ -111,7 +113,16 @@ def resolve(preset: str, overrides: dict):
             raise ValueError(f"unknown option {name!r}")
     config = TrainConfig(**train)
     validate_run(run, config)
+    if run["anneal_lr"]:
+        config = config.replace(lr_anneal_updates=total_updates(config, run))
     return config, run
+
+
+def total_updates(config, run: dict) -> int:
+    """Updates of a run: enough for --total-steps, rounded up to whole --log-every chunks."""
+    steps_per_update = config.num_games * config.group_size * config.horizon
+    updates = max(1, math.ceil(run["total_steps"] / steps_per_update))
+    return run["log_every"] * math.ceil(updates / run["log_every"])
 
 
 def validate_run(run: dict, config) -> None:
@@ -275,10 +286,9 @@ def run(preset: str, overrides: dict) -> dict:
     trainer = make_trainer(config)
     env = trainer.env
     S = opts["seeds"]
-    steps_per_update = config.num_games * config.group_size * config.horizon
-    total_updates = max(1, math.ceil(opts["total_steps"] / steps_per_update))
+    steps_per_update = trainer.env_steps_per_update
+    n_updates = total_updates(config, opts)
     chunk = opts["log_every"]
-    total_updates = chunk * math.ceil(total_updates / chunk)
 
     devices = jax.devices()
     n_dev = len(devices)
@@ -345,13 +355,13 @@ def run(preset: str, overrides: dict) -> dict:
 
     tb = _tensorboard(out) if main_process else None
     _log(f"training {preset}: {config.scenario} vs {config.opponent}, {config.advantage} "
-         f"advantages, {S} seed(s), {n_dev} device(s), {total_updates} updates x "
-         f"{steps_per_update:,} steps = {total_updates * steps_per_update:,} simulated steps "
+         f"advantages, {S} seed(s), {n_dev} device(s), {n_updates} updates x "
+         f"{steps_per_update:,} steps = {n_updates * steps_per_update:,} simulated steps "
          f"-> {out}")
     start = time.perf_counter()
     last_win = None
     compile_note = True
-    while update < total_updates:
+    while update < n_updates:
         t0 = time.perf_counter()
         state, metrics = run_chunk(state)
         metrics = jax.device_get(metrics)  # [chunk, S] each
@@ -395,12 +405,12 @@ def run(preset: str, overrides: dict) -> dict:
                if quick_check else (f" | win {last_win:.0%}" if last_win is not None else ""))
         note = " (incl. compile)" if compile_note else ""
         compile_note = False
-        _log(f"[{update / total_updates:4.0%}] update {update}/{total_updates} "
+        _log(f"[{update / n_updates:4.0%}] update {update}/{n_updates} "
              f"steps {steps_done:,} | {sps:,.0f} steps/s{note} | goals for/against "
              f"{latest.get('goals_for', 0):.2f}/{latest.get('goals_against', 0):.2f}{win} | "
              f"loss {latest.get('loss', 0):.3f} kl {latest.get('approx_kl', 0):.4f} "
              f"ent {latest.get('entropy', 0):.2f}")
-        if update % opts["checkpoint_every"] == 0 or update >= total_updates:
+        if update % opts["checkpoint_every"] == 0 or update >= n_updates:
             checkpoints.save(update, state, state.params,
                              {"update": update, "env_steps": steps_done, "wall_s": wall})
     wall_s = wall_before + time.perf_counter() - start

@@ -84,6 +84,7 @@ class TrainConfig:
 
     # --- optimization --------------------------------------------------------------------
     lr: float = 3e-4
+    lr_anneal_updates: int = 0  # > 0: decay lr linearly to 0 over this many updates
     clip_eps: float = 0.2
     kl_coef: float = 0.0  # beta: KL(pi || pi_ref) penalty
     ref_update_every: int = 10  # refresh pi_ref every N updates (0: keep the initial policy)
@@ -109,8 +110,10 @@ class TrainConfig:
         for name in ("num_games", "group_size", "horizon", "epochs", "num_minibatches",
                      "league_size", "league_refresh_every"):
             pos_int(name)
-        if not isinstance(self.ref_update_every, int) or self.ref_update_every < 0:
-            fail("ref_update_every", "an integer >= 0")
+        for name in ("ref_update_every", "lr_anneal_updates"):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+                fail(name, "an integer >= 0")
         if self.advantage not in ADVANTAGES:
             fail("advantage", f"one of {ADVANTAGES}")
         if self.activation not in ACTIVATIONS:
@@ -347,7 +350,11 @@ def make_trainer(config: TrainConfig, opponent_fn: OpponentFn | None = None,
     _, branch_rollout = make_branch_rollout(env, network, opponent_fn, horizon=config.horizon,
                                             with_value=critic)
     tx_parts = [optax.clip_by_global_norm(config.max_grad_norm)] if config.max_grad_norm else []
-    optimizer = optax.chain(*tx_parts, optax.adam(config.lr, eps=1e-5))
+    lr = config.lr
+    if config.lr_anneal_updates:  # counted in minibatch steps (the optimizer's own counter)
+        lr = optax.linear_schedule(config.lr, 0.0, config.lr_anneal_updates * config.epochs
+                                   * config.num_minibatches)
+    optimizer = optax.chain(*tx_parts, optax.adam(lr, eps=1e-5))
     B, G, H = config.num_games, config.group_size, config.horizon
     num_units = B * G * H * L  # minibatch unit: one team at one step
     mb_size = num_units // config.num_minibatches

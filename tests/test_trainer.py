@@ -53,6 +53,7 @@ LEARN_UPDATES = 30
     (dict(activation="softsign"), "activation"),
     (dict(scenario="4v4"), "scenario"),
     (dict(ref_update_every=-1), "ref_update_every"),
+    (dict(lr_anneal_updates=-1), "lr_anneal_updates"),
     (dict(credit_weight=float("inf")), "credit_weight"),
     (dict(env_overrides=(("team_size", 0),)), "team_size"),
     (dict(scenario="empty_goal", group_size=1), "group_size"),
@@ -307,6 +308,19 @@ def test_league_opponent_plays_the_assigned_kind():
     expected = agents.policy_opponent(trainer.network, env)(jax.random.split(key, 3)[0],
                                                             state, 1, params)
     np.testing.assert_array_equal(as_policy, expected)
+
+
+def test_annealed_learning_rate_reaches_zero_after_the_anneal_updates():
+    config = TrainConfig(scenario="1v1", opponent="bot:chaser", num_games=4, group_size=2,
+                         horizon=4, num_minibatches=2, hidden_sizes=(8,), lr_anneal_updates=2)
+    trainer = make_trainer(config)
+    update = jax.jit(trainer.update)
+    states = [jax.jit(trainer.init)(jax.random.PRNGKey(0))]
+    for _ in range(3):
+        states.append(update(states[-1])[0])
+    leaf = lambda s: np.asarray(jax.tree.leaves(s.params)[0])
+    assert not np.array_equal(leaf(states[0]), leaf(states[1]))  # learning while lr > 0
+    np.testing.assert_array_equal(leaf(states[2]), leaf(states[3]))  # lr is 0 from now on
 
 
 def test_gradient_is_deterministic_keeps_parameters_and_differs_between_batches():
