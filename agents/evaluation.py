@@ -7,38 +7,21 @@ reuses the compiled match instead of compiling again.
 
     stats = evaluate(env, policy_act, params, bot_act, None, key, games=1000)
 
-Every game is a full episode from `env.reset` (no auto-reset), half with each side.
+Every game is a full episode from `env.reset` (no auto-reset), half with each side. The games
+are played by the match runner `soccer_env.match` (which also holds `bot_act` and COUNTERS).
 """
 
 from __future__ import annotations
 
 import functools
 import math
-from typing import Any, Callable
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
-from soccer_env.env import SoccerEnv, team_event_counts
-
-Act = Callable[[Any, jax.Array, Any, Any], jax.Array]  # (params, key, state, team) -> [T]
-
-# Per-game, per-team counters accumulated over a match.
-COUNTERS = ("goals", "shots", "shots_on_target", "passes", "passes_completed", "touches",
-            "possession_steps", "goals_after_pass")
-
-
-@functools.lru_cache(maxsize=None)
-def bot_act(bot) -> Act:
-    """A scripted bot `(key, state, team)` in the `(params, key, state, team)` form (cached, so
-    the same bot gives the same function and compiled matches are reused)."""
-
-    def act(params, key, state, team):
-        del params
-        return bot(key, state, team)
-
-    return act
+from soccer_env import match
+from soccer_env.env import SoccerEnv
+from soccer_env.match import COUNTERS, Act, bot_act  # noqa: F401 (re-exported)
 
 
 @functools.lru_cache(maxsize=None)
@@ -56,55 +39,13 @@ def policy_act(network, config, greedy: bool = True) -> Act:
     return act
 
 
-@functools.lru_cache(maxsize=64)
-def _match_fn(config, act_left: Act, act_right: Act, steps: int, record: bool):
-    env = SoccerEnv(config)
-
-    def one_game(params_left, params_right, key):
-        key_reset, key_play = jax.random.split(key)
-        _, state = env.reset(key_reset)
-        T = config.team_size
-
-        def body(carry, key_step):
-            state, totals, receiver, ended = carry
-            k_left, k_right, k_env = jax.random.split(key_step, 3)
-            actions = jnp.stack([act_left(params_left, k_left, state, 0),
-                                 act_right(params_right, k_right, state, 1)])
-            _, next_state, _, done, info = env.step_env(k_env, state, actions)
-            live = ~ended
-            # The receiver of the last completed pass, until someone else touches the ball.
-            got_pass = jnp.any(info["pass_completed"], axis=1, keepdims=True) & info["touch"]
-            receiver = jnp.where(jnp.any(info["touch"]), got_pass, receiver)
-            after_pass = jnp.any(info["goal_scored"] & receiver, axis=1)
-            counts = dict(team_event_counts(info), possession_steps=info["possession"],
-                          goals_after_pass=after_pass & info["goal"])
-            totals = {k: totals[k] + jnp.where(live, counts[k].astype(jnp.int32), 0)
-                      for k in totals}
-            receiver = jnp.where(jnp.any(info["goal"]), False, receiver)
-            state = jax.tree.map(lambda new, old: jnp.where(live, new, old), next_state, state)
-            ended = ended | done
-            return (state, totals, receiver, ended), (state if record else None)
-
-        zeros = {k: jnp.zeros((2,), jnp.int32) for k in COUNTERS}
-        init = (state, zeros, jnp.zeros((2, T), bool), jnp.zeros((), bool))
-        (_, totals, _, _), trajectory = jax.lax.scan(
-            body, init, jax.random.split(key_play, steps))
-        return totals, trajectory
-
-    batched = jax.vmap(one_game, in_axes=(None, None, 0))
-    return jax.jit(batched)
-
-
 def play(env: SoccerEnv, act_left: Act, params_left, act_right: Act, params_right,
          key: jax.Array, games: int, steps: int | None = None) -> dict[str, np.ndarray]:
     """`games` vectorized episodes with `act_left` as team 0. Returns numpy int32 [games, 2]
     per counter of COUNTERS (index 0 = the left team)."""
-    steps = env.config.max_steps if steps is None else int(steps)
-    if games < 1 or steps < 1:
-        raise ValueError(f"games={games} and steps={steps} must both be >= 1")
-    fn = _match_fn(env.config, act_left, act_right, steps, False)
-    totals, _ = fn(params_left, params_right, jax.random.split(key, games))
-    return {k: np.asarray(v) for k, v in totals.items()}
+    counters, _ = match.play(env, act_left, params_left, act_right, params_right, key, games,
+                             steps)
+    return counters
 
 
 def record_match(env: SoccerEnv, act_left: Act, params_left, act_right: Act, params_right,
@@ -112,11 +53,9 @@ def record_match(env: SoccerEnv, act_left: Act, params_left, act_right: Act, par
     """One episode; returns the trajectory of states (leading time axis) and the counters.
 
     The trajectory holds the state after each step, frozen once the episode has ended."""
-    steps = env.config.max_steps if steps is None else int(steps)
-    fn = _match_fn(env.config, act_left, act_right, steps, True)
-    totals, trajectory = fn(params_left, params_right, key[None])
-    trajectory = jax.tree.map(lambda x: np.asarray(x[0]), trajectory)
-    return trajectory, {k: np.asarray(v[0]) for k, v in totals.items()}
+    counters, trajectory = match.run(env, act_left, params_left, act_right, params_right,
+                                     key[None], steps, record=True)
+    return (jax.tree.map(lambda x: x[0], trajectory), {k: v[0] for k, v in counters.items()})
 
 
 def wilson_interval(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:

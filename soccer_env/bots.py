@@ -28,8 +28,9 @@ Registered bots (`names()`; defaults are the strongest settings):
                 each player's action is replaced, each step, with probability 1 - difficulty by
                 a uniformly random legal action (0.0 plays like `random`).
 
-`play_match` / `head_to_head` run many vectorized games between any two bots;
-`python -m soccer_env.bots` prints the strength table recorded in docs/bots.md.
+`play_match` / `head_to_head` run many vectorized games between any two bots (wrappers over
+the match runner `soccer_env.match`); `python -m soccer_env.bots` prints the strength table
+recorded in docs/bots.md.
 """
 
 from __future__ import annotations
@@ -44,9 +45,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from soccer_env import physics
+from soccer_env import match, physics
 from soccer_env.config import EnvConfig
-from soccer_env.env import SoccerEnv, team_event_counts
+from soccer_env.env import SoccerEnv
+from soccer_env.match import MATCH_STATS
 from soccer_env.physics import FIRST_PASS, SHOOT
 from soccer_env.scenarios import formation, scenario_config
 from soccer_env.types import State
@@ -432,65 +434,23 @@ def _cached_bot(name, config, params):
 
 
 # ---------------------------------------------------------------------------------------------
-# Matches.
-
-MATCH_STATS = ("goals", "shots", "shots_on_target", "passes", "passes_completed", "touches")
-
-
-@functools.lru_cache(maxsize=32)
-def _match_fn(config: EnvConfig, bot_a: Bot, bot_b: Bot, steps: int):
-    """jit(vmap(game)): game(key, a_side) plays `bot_a` as team `a_side` (traced, so both
-    sides share one compilation) and returns per-team totals [2] (world order) of MATCH_STATS."""
-    env = SoccerEnv(config)
-
-    def one_game(key, a_side):
-        key_reset, key_play = jax.random.split(key)
-        _, state = env.reset(key_reset)
-        b_side = 1 - a_side
-
-        def body(carry, key_step):
-            state, totals = carry
-            k_a, k_b, k_env = jax.random.split(key_step, 3)
-            act_a, act_b = bot_a(k_a, state, a_side), bot_b(k_b, state, b_side)
-            actions = jnp.where(a_side == 0, jnp.stack([act_a, act_b]), jnp.stack([act_b, act_a]))
-            _, state, _, _, info = env.step_env(k_env, state, actions)
-            counts = team_event_counts(info)
-            totals = {k: totals[k] + counts[k] for k in totals}
-            return (state, totals), None
-
-        zeros = {k: jnp.zeros((2,), jnp.int32) for k in MATCH_STATS}
-        (_, totals), _ = jax.lax.scan(body, (state, zeros), jax.random.split(key_play, steps))
-        return totals
-
-    return jax.jit(jax.vmap(one_game))
+# Matches (thin wrappers over soccer_env.match).
 
 
 def play_match(env: SoccerEnv, bot_left: Bot, bot_right: Bot, key: jax.Array, num_games: int,
                steps: int | None = None) -> dict[str, np.ndarray]:
     """Play `num_games` vectorized games of `env` (no auto-reset), `bot_left` as team 0.
 
-    Each game starts from `env.reset` and lasts `steps` steps (default `env.config.max_steps`);
-    after a goal the game restarts from a kickoff as usual. Returns numpy int32 arrays
-    [num_games, 2] (index 0 = the left team) of MATCH_STATS: "goals", "shots",
-    "shots_on_target", "passes", "passes_completed" and "touches". The compiled match is cached
-    per (config, bots, steps): reuse the same bot objects (`get` caches them) to avoid
+    Each game starts from `env.reset` and lasts `steps` steps (default `env.config.max_steps`),
+    or until its episode ends (drills); after a goal a match restarts from a kickoff as usual.
+    Returns numpy int32 arrays [num_games, 2] (index 0 = the left team) of MATCH_STATS: "goals",
+    "shots", "shots_on_target", "passes", "passes_completed" and "touches". The compiled match
+    is cached per (config, bots, steps): reuse the same bot objects (`get` caches them) to avoid
     recompiling.
     """
-    steps = _check_match_args(env, num_games, steps)
-    fn = _match_fn(env.config, bot_left, bot_right, steps)
-    totals = fn(jax.random.split(key, num_games), jnp.zeros((num_games,), jnp.int32))
-    return {k: np.asarray(x) for k, x in totals.items()}
-
-
-def _check_match_args(env, num_games, steps):
-    if not isinstance(env, SoccerEnv):
-        raise ValueError(f"env must be a SoccerEnv, got {type(env).__name__}")
-    steps = env.config.max_steps if steps is None else steps
-    if not isinstance(num_games, int) or num_games < 1:
-        raise ValueError(f"num_games={num_games!r} is invalid: allowed an integer >= 1")
-    if not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps={steps!r} is invalid: allowed an integer >= 1 (or None)")
-    return steps
+    counters, _ = match.play(env, match.bot_act(bot_left), None, match.bot_act(bot_right), None,
+                             key, num_games, steps, games_name="num_games")
+    return {k: counters[k] for k in MATCH_STATS}
 
 
 def head_to_head(env: SoccerEnv, bot_a: Bot, bot_b: Bot, key: jax.Array, num_games: int,
@@ -503,12 +463,11 @@ def head_to_head(env: SoccerEnv, bot_a: Bot, bot_b: Bot, key: jax.Array, num_gam
     "goals_for", "goals_against" (means), and "<stat>_a" / "<stat>_b", the per-team means of
     the other MATCH_STATS.
     """
-    steps = _check_match_args(env, num_games, steps)
-    fn = _match_fn(env.config, bot_a, bot_b, steps)
-    a_side = (jnp.arange(num_games) >= num_games // 2).astype(jnp.int32)
-    totals = fn(jax.random.split(key, num_games), a_side)
-    flip = np.asarray(a_side)[:, None] == 1
-    stats = {k: np.where(flip, np.asarray(x)[:, ::-1], np.asarray(x)) for k, x in totals.items()}
+    num_games, steps = match.check_args(env, num_games, steps, "num_games")
+    a_side = (np.arange(num_games) >= num_games // 2).astype(np.int32)
+    counters, _ = match.play(env, match.bot_act(bot_a), None, match.bot_act(bot_b), None, key,
+                             num_games, steps, a_side=a_side)
+    stats = match.from_a_side(counters, a_side)
     diff = (stats["goals"][:, 0] - stats["goals"][:, 1]).astype(np.float64)
     ci95 = 1.96 * diff.std(ddof=1) / math.sqrt(len(diff)) if len(diff) > 1 else float("nan")
     out = {

@@ -1,0 +1,138 @@
+"""The vectorized match runner: many games between two players in one jitted program.
+
+A *player* is `act(params, key, state, team) -> int32 [T]`: the actions of one team's T players
+for one unbatched game `state` (`team` 0 = left, 1 = right, traced). Scripted bots
+`(key, state, team)` become players with `bot_act(bot)` (their params are None); trained
+policies take their parameters as a traced argument, so a new checkpoint reuses the compiled
+match (`agents.evaluation.policy_act`).
+
+    counters, _ = soccer_env.match.play(env, bot_act(a), None, bot_act(b), None, key, games=100)
+    counters["goals"]                                   # int32 [100, 2], index 0 = left team
+
+Every game starts from `env.reset` (no auto-reset) and lasts `steps` steps (default
+`env.config.max_steps`), or less when its episode ends first (drills): from then on the state
+and the counters stay frozen. In a match, a goal restarts play from a kickoff as usual.
+Player a plays team `a_side[g]` of game g (default 0, the left), so both sides of a
+head-to-head share one compilation. The keys of a step go to player a, player b and the game,
+in that order, whichever side a plays.
+
+`bots.play_match` / `bots.head_to_head` and `agents.evaluation.play` / `record_match` /
+`head_to_head` are thin wrappers over `play` and `run`.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any, Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from soccer_env.config import EnvConfig
+from soccer_env.env import SoccerEnv, team_event_counts
+
+Act = Callable[[Any, jax.Array, Any, Any], jax.Array]  # (params, key, state, team) -> [T]
+
+# Per-game, per-team counters of a match: the events of `team_event_counts`, then the steps a
+# team had the ball (last touch) and its goals scored by the receiver of a completed pass.
+MATCH_STATS = ("goals", "shots", "shots_on_target", "passes", "passes_completed", "touches")
+COUNTERS = MATCH_STATS + ("possession_steps", "goals_after_pass")
+
+
+@functools.lru_cache(maxsize=None)
+def bot_act(bot) -> Act:
+    """A scripted bot `(key, state, team)` as a player `(params, key, state, team)` (cached, so
+    the same bot gives the same function and compiled matches are reused)."""
+
+    def act(params, key, state, team):
+        del params
+        return bot(key, state, team)
+
+    return act
+
+
+@functools.lru_cache(maxsize=128)
+def match_fn(config: EnvConfig, act_a: Act, act_b: Act, steps: int, record: bool = False):
+    """jit(vmap(game)) for games of `config`, `act_a` against `act_b`, `steps` steps:
+    fn(params_a, params_b, keys [G], a_side int32 [G]) -> (counters, trajectory): counters
+    {name: int32 [G, 2]} of COUNTERS in world order (index 0 = left team); trajectory, when
+    `record`, the states after each step (a State [G, steps, ...]), else None. Cached per
+    arguments: pass the same player functions to reuse a compilation."""
+    env = SoccerEnv(config)
+
+    def one_game(params_a, params_b, key, a_side):
+        key_reset, key_play = jax.random.split(key)
+        _, state = env.reset(key_reset)
+        b_side = 1 - a_side
+
+        def body(carry, key_step):
+            state, totals, receiver, ended = carry
+            k_a, k_b, k_env = jax.random.split(key_step, 3)
+            actions_a = act_a(params_a, k_a, state, a_side)
+            actions_b = act_b(params_b, k_b, state, b_side)
+            actions = jnp.where(a_side == 0, jnp.stack([actions_a, actions_b]),
+                                jnp.stack([actions_b, actions_a]))
+            _, next_state, _, done, info = env.step_env(k_env, state, actions)
+            live = ~ended
+            # The receiver of the last completed pass, until someone else touches the ball.
+            got_pass = jnp.any(info["pass_completed"], axis=1, keepdims=True) & info["touch"]
+            receiver = jnp.where(jnp.any(info["touch"]), got_pass, receiver)
+            after_pass = jnp.any(info["goal_scored"] & receiver, axis=1)
+            counts = dict(team_event_counts(info), possession_steps=info["possession"],
+                          goals_after_pass=after_pass & info["goal"])
+            totals = {k: totals[k] + jnp.where(live, counts[k].astype(jnp.int32), 0)
+                      for k in totals}
+            receiver = jnp.where(jnp.any(info["goal"]), False, receiver)
+            state = jax.tree.map(lambda new, old: jnp.where(live, new, old), next_state, state)
+            ended = ended | done
+            return (state, totals, receiver, ended), (state if record else None)
+
+        zeros = {k: jnp.zeros((2,), jnp.int32) for k in COUNTERS}
+        init = (state, zeros, jnp.zeros((2, config.team_size), bool), jnp.zeros((), bool))
+        (_, totals, _, _), trajectory = jax.lax.scan(
+            body, init, jax.random.split(key_play, steps))
+        return totals, trajectory
+
+    return jax.jit(jax.vmap(one_game, in_axes=(None, None, 0, 0)))
+
+
+def check_args(env: SoccerEnv, games, steps, games_name: str = "games") -> tuple[int, int]:
+    """(games, steps) validated, steps defaulting to `env.config.max_steps`; ValueError naming
+    the bad argument (`games_name` for the number of games) otherwise."""
+    if not isinstance(env, SoccerEnv):
+        raise ValueError(f"env must be a SoccerEnv, got {type(env).__name__}")
+    steps = env.config.max_steps if steps is None else steps
+    if not isinstance(games, (int, np.integer)) or games < 1:
+        raise ValueError(f"{games_name}={games!r} is invalid: allowed an integer >= 1")
+    if not isinstance(steps, (int, np.integer)) or steps < 1:
+        raise ValueError(f"steps={steps!r} is invalid: allowed an integer >= 1 (or None)")
+    return int(games), int(steps)
+
+
+def run(env: SoccerEnv, act_a: Act, params_a, act_b: Act, params_b, keys: jax.Array,
+        steps: int | None = None, a_side=None, record: bool = False):
+    """One game per key of `keys` [G] (see `match_fn`), `act_a` as team `a_side` [G] (default
+    all 0: the left team). Returns numpy (counters [G, 2] in world order, trajectory or None)."""
+    _, steps = check_args(env, len(keys), steps)
+    a_side = (np.zeros(len(keys), np.int32) if a_side is None
+              else np.asarray(a_side, np.int32))
+    fn = match_fn(env.config, act_a, act_b, steps, bool(record))
+    totals, trajectory = fn(params_a, params_b, keys, a_side)
+    return ({k: np.asarray(v) for k, v in totals.items()},
+            None if trajectory is None else jax.tree.map(np.asarray, trajectory))
+
+
+def play(env: SoccerEnv, act_a: Act, params_a, act_b: Act, params_b, key: jax.Array,
+         games: int, steps: int | None = None, a_side=None, record: bool = False,
+         games_name: str = "games"):
+    """`games` games with keys `jax.random.split(key, games)`; otherwise as `run`."""
+    games, steps = check_args(env, games, steps, games_name)
+    return run(env, act_a, params_a, act_b, params_b, jax.random.split(key, games), steps,
+               a_side, record)
+
+
+def from_a_side(counters: dict[str, np.ndarray], a_side) -> dict[str, np.ndarray]:
+    """Counters [G, 2] in world order -> from player a's side (index 0 = a)."""
+    flip = np.asarray(a_side)[:, None] == 1
+    return {k: np.where(flip, v[:, ::-1], v) for k, v in counters.items()}

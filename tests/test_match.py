@@ -1,0 +1,78 @@
+"""soccer_env.match: the one vectorized match runner (counters, sides, params, trajectories,
+episode ends, caching)."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import soccer_env
+from soccer_env import bots, match
+
+ENV = soccer_env.make("2v2", max_steps=60)
+CHASER = match.bot_act(bots.get("chaser", ENV.config))
+RANDOM = match.bot_act(bots.get("random", ENV.config))
+
+
+def constant(params, key, state, team):
+    """Every player plays the action `params` (a traced int): 0 stands still."""
+    del key, team
+    return jnp.full((state.player_pos.shape[-2],), params, jnp.int32)
+
+
+def test_counters_and_trajectory_agree():
+    counters, trajectory = match.play(ENV, CHASER, None, RANDOM, None, jax.random.PRNGKey(0),
+                                      4, record=True)
+    assert set(counters) == set(match.COUNTERS)
+    for x in counters.values():
+        assert x.shape == (4, 2) and x.dtype == np.int32 and (x >= 0).all()
+    assert trajectory.player_pos.shape == (4, ENV.config.max_steps, 2, 2, 2)
+    np.testing.assert_array_equal(trajectory.score[:, -1], counters["goals"])
+    assert (counters["shots"] >= counters["shots_on_target"]).all()
+    assert (counters["passes"] >= counters["passes_completed"]).all()
+    assert (counters["goals"] >= counters["goals_after_pass"]).all()
+    assert (counters["possession_steps"].sum(axis=1) <= ENV.config.max_steps).all()
+    # Same key, same games; the bots wrappers play the same compiled match.
+    again = bots.play_match(ENV, bots.get("chaser", ENV.config), bots.get("random", ENV.config),
+                            jax.random.PRNGKey(0), 4)
+    for k in match.MATCH_STATS:
+        np.testing.assert_array_equal(again[k], counters[k])
+    assert match.bot_act(bots.get("chaser", ENV.config)) is CHASER
+    assert match.match_fn(ENV.config, CHASER, RANDOM, 60, True) is match.match_fn(
+        ENV.config, CHASER, RANDOM, 60, True)
+
+
+def test_sides_and_params():
+    """Player a plays team a_side; its params reach it traced (a constant action here)."""
+    a_side = np.array([0, 1, 1])
+    counters, _ = match.play(ENV, CHASER, None, constant, 0, jax.random.PRNGKey(1), 3, 40,
+                             a_side=a_side)
+    shots = counters["shots"]  # the constant team never kicks
+    assert (shots[np.arange(3), 1 - a_side] == 0).all() and (shots[np.arange(3), a_side] > 0).all()
+    for_a = match.from_a_side(counters, a_side)
+    assert (for_a["shots"][:, 1] == 0).all() and (for_a["shots"][:, 0] > 0).all()
+    moved, _ = match.play(ENV, CHASER, None, constant, 1, jax.random.PRNGKey(1), 3, 40,
+                          a_side=a_side)  # forward: same compilation, other params
+    assert not all(np.array_equal(moved[k], counters[k]) for k in counters)
+
+
+def test_counters_and_state_freeze_when_the_episode_ends():
+    drill = soccer_env.make("empty_goal")  # a goal (or the defender's touch) ends the episode
+    chaser = match.bot_act(bots.get("chaser", drill.config))
+    steps = drill.config.max_steps + 20
+    counters, trajectory = match.play(drill, chaser, None, chaser, None, jax.random.PRNGKey(2),
+                                      4, steps, record=True)
+    assert (counters["goals"].sum(axis=1) <= 1).all()
+    assert counters["goals"].sum() >= 1
+    # The step counter stops at the episode's end and the last states repeat.
+    assert (trajectory.step[:, -1] <= drill.config.max_steps).all()
+    np.testing.assert_array_equal(trajectory.ball_pos[:, -1], trajectory.ball_pos[:, -2])
+
+
+def test_bad_arguments():
+    with pytest.raises(ValueError, match="games"):
+        match.play(ENV, CHASER, None, RANDOM, None, jax.random.PRNGKey(0), 0)
+    with pytest.raises(ValueError, match="steps"):
+        match.play(ENV, CHASER, None, RANDOM, None, jax.random.PRNGKey(0), 2, steps=0)
+    with pytest.raises(ValueError, match="SoccerEnv"):
+        match.play(ENV.config, CHASER, None, RANDOM, None, jax.random.PRNGKey(0), 2)
