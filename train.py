@@ -53,11 +53,13 @@ RUN_FIELDS: dict[str, tuple[type, object, str]] = {
 }
 
 PRESETS: dict[str, dict] = {
-    # The main job: 2v2 against the positional bot.
+    # The main job: 2v2 against the positional bot. The team reward alone (no per-player
+    # credit: credit farming cost about 10 points of win rate) and a learning rate annealed to
+    # 0 over the run (README, "What it reaches today").
     "default": dict(
-        train=dict(scenario="2v2", opponent="bot:positional"),
+        train=dict(scenario="2v2", opponent="bot:positional", credit_weight=0.0),
         run=dict(total_steps=30_000_000, log_every=50, checkpoint_every=500, eval_every=500,
-                 eval_games_quick=128),
+                 eval_games_quick=128, anneal_lr=True),
     ),
     # A complete tiny run for tests and CI.
     "smoke": dict(
