@@ -1,0 +1,600 @@
+"""The study's markdown report, computed from results.json: tables, figures and verdicts.
+
+    python -m experiments.report runs/study-X/results.json --out docs/grpo_soccer_report.md
+
+Every verdict is a rule applied to the numbers (stated next to it), so rerunning the study
+rewrites the conclusions as well as the tables. Figures go to figures/ beside the report.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+
+import numpy as np
+
+REFERENCE = "absolute"  # the traditional update the claims are made against
+GRPO_FAMILY = ("grpo-team", "grpo-branch", "grpo")
+FIGURES = {"win_rate": "grpo_soccer_win_rate.png",
+           "grad_variance": "grpo_soccer_grad_variance.png",
+           "cooperation": "grpo_soccer_cooperation.png"}
+COOPERATION = (("passes_per_game", "passes per game"), ("pass_completion", "pass completion"),
+               ("goals_after_pass_share", "goals after a pass"))
+
+
+# --- numbers ------------------------------------------------------------------------------------
+
+
+def _values(x) -> np.ndarray:
+    """JSON lists -> float array; None (an unresolved relative variance) becomes +inf."""
+    a = np.array(x, dtype=object)
+    a[a == None] = np.inf  # noqa: E711 (elementwise)
+    return a.astype(float)
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def _g(x: float) -> str:
+    if x is None or not np.isfinite(x):
+        return "unresolved"
+    return f"{x:.3g}"
+
+
+def _ratio(x: float) -> str:
+    """A median ratio of relative variances (0: only the reference was unresolved, inf: only
+    the method was, nan: both were)."""
+    if np.isnan(x):
+        return "n/a (both unresolved)"
+    if x == 0:
+        return "below (absolute unresolved)"
+    if np.isinf(x):
+        return "above (method unresolved)"
+    return f"x{x:.2g}"
+
+
+def _mean_std(values, fmt=_pct) -> str:
+    v = np.asarray(values, float)
+    if len(v) < 2:
+        return fmt(v.mean())
+    return f"{fmt(v.mean())} ± {fmt(v.std(ddof=1))}"
+
+
+def final_rows(entry: dict, bot: str) -> list[dict]:
+    return entry["final"][bot]
+
+
+def final_win_rates(entry: dict, bot: str = "positional") -> np.ndarray:
+    return np.array([r["win_rate"] for r in final_rows(entry, bot)])
+
+
+def pooled(rows: list[dict]) -> dict:
+    """Statistics of all seeds' games together, with the win rate's 95% Wilson interval."""
+    from agents.evaluation import wilson_interval
+    from experiments.study import merge_matches
+
+    out = merge_matches(rows)
+    out["ci95"] = wilson_interval(out["win"], out["games"])
+    return out
+
+
+def stability(entry: dict) -> dict:
+    """Per-seed stability numbers from the win-rate curve (eval points) and the final eval."""
+    curve = np.asarray(entry["curve"]["win_rate"], float)  # [points, S]
+    trained = curve[1:] if len(curve) > 1 else curve
+    drops = np.maximum(0.0, -np.diff(curve, axis=0)) if len(curve) > 1 else np.zeros((1,) +
+                                                                                     curve.shape[1:])
+    final = final_win_rates(entry)
+    return {
+        "final": final,
+        "auc": trained.mean(axis=0),  # mean win rate over the checks after training started
+        "peak_drop": trained.max(axis=0) - trained[-1],  # best check minus last check
+        "worst_drop": drops.max(axis=0),  # largest fall between consecutive checks
+        "kl_p95": np.asarray(entry["kl_per_update"]["p95"], float),
+        "skipped": np.asarray(entry["skipped_minibatches"], float),
+    }
+
+
+def std_ratio_threshold(seeds: int, level: float = 0.05, draws: int = 20000) -> float:
+    """Two-sided critical ratio of two sample standard deviations of `seeds` normal values
+    each (F-test at `level`), by simulation (no scipy): ratios beyond it are unlikely under
+    equal spread."""
+    if seeds < 2:
+        return math.inf
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((draws, seeds)).std(axis=1, ddof=1)
+    b = rng.standard_normal((draws, seeds)).std(axis=1, ddof=1)
+    return float(np.quantile(a / b, 1 - level / 2))
+
+
+def variance_comparison(results: dict, method: str, kind: str) -> list[dict] | None:
+    """Per checkpoint: median over seeds of the relative variance of `method` against the
+    reference. kind "own": each method at its own parameters (same seeds, checkpoints);
+    "paired": the method's estimator against the absolute one on the same batches."""
+    entry = results["methods"][method]
+    var = entry["variance"]
+    if kind == "own":
+        ref = results["methods"].get(REFERENCE)
+        if ref is None or var["own"] is None:
+            return None
+        mine, theirs = _values(var["own"]["relative_variance"]), _values(
+            ref["variance"]["own"]["relative_variance"])
+    else:
+        if var.get("paired") is None:
+            return None
+        mine, theirs = _values(var["own"]["relative_variance"]), _values(
+            var["paired"]["relative_variance"])
+    rows = []
+    for c, progress in enumerate(var["progress"]):
+        a, b = mine[c], theirs[c]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.where(np.isinf(a) & np.isinf(b), np.nan, a / b)
+        lower, higher = int(np.sum(a < b)), int(np.sum(a > b))
+        rows.append({"progress": progress, "median_ratio": float(np.nanmedian(ratio))
+                     if not np.all(np.isnan(ratio)) else float("nan"),
+                     "lower": lower, "higher": higher, "seeds": len(a),
+                     "outcome": ("lower" if lower > len(a) / 2 else "higher"
+                                 if higher > len(a) / 2 else "undecided")})
+    return rows
+
+
+# --- figures ------------------------------------------------------------------------------------
+
+
+def write_figures(results: dict, figures_dir: str) -> dict[str, str]:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    os.makedirs(figures_dir, exist_ok=True)
+    methods = list(results["methods"])
+    colors = {m: plt.cm.tab10(i) for i, m in enumerate(methods)}
+    paths = {k: os.path.join(figures_dir, v) for k, v in FIGURES.items()}
+
+    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    for m in methods:
+        e = results["methods"][m]
+        x = np.asarray(e["curve"]["env_steps"], float) / 1e6
+        w = np.asarray(e["curve"]["win_rate"], float)
+        mean, sd = w.mean(axis=1), (w.std(axis=1, ddof=1) if w.shape[1] > 1 else 0 * w[:, 0])
+        ax.plot(x, mean, marker="o", ms=3, color=colors[m], label=m)
+        ax.fill_between(x, mean - sd, mean + sd, color=colors[m], alpha=0.15)
+    ax.set_xlabel("simulated steps per seed (millions, branch steps included)")
+    ax.set_ylabel("win rate vs bot:positional")
+    ax.set_title(f"Win rate over training: mean ± std over {results['study']['seeds']} seeds")
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(paths["win_rate"], dpi=90)
+    plt.close(fig)
+
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.3))
+    for m in methods:
+        var = results["methods"][m]["variance"]
+        x = 100 * np.asarray(var["progress"], float)
+        rv = _values(var["own"]["relative_variance"])  # [checkpoints, S]
+        # The median counts unresolved seeds as +inf; the band spans the resolved ones.
+        med = np.median(rv, axis=1)
+        axes[0].plot(x, np.where(np.isfinite(med), med, np.nan), marker="o", color=colors[m],
+                     label=m)
+        if np.isfinite(rv).any():
+            finite = [r[np.isfinite(r)] for r in rv]
+            lo = [f.min() if len(f) else np.nan for f in finite]
+            hi = [f.max() if len(f) else np.nan for f in finite]
+            axes[0].fill_between(x, lo, hi, color=colors[m], alpha=0.12)
+        rows = variance_comparison(results, m, "paired")
+        if rows:
+            ratio = np.array([r["median_ratio"] for r in rows])
+            ratio = np.where(np.isfinite(ratio) & (ratio > 0), ratio, np.nan)
+            axes[1].plot(x, ratio, marker="o", color=colors[m],
+                         label=f"{m} / absolute")
+    axes[0].set_yscale("log")
+    axes[0].set_title("relative variance of the policy gradient, each method at its own\n"
+                      "parameters (median over seeds, band: min-max of resolved seeds)",
+                      fontsize=9)
+    axes[1].axhline(1.0, color="k", lw=0.8, ls="--")
+    axes[1].set_yscale("log")
+    axes[1].set_title("ratio to the absolute estimator on the same batches\n(median over "
+                      "seeds; < 1: lower variance than absolute)", fontsize=9)
+    for ax in axes:
+        ax.set_xlabel("training progress (%)")
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(paths["grad_variance"], dpi=90)
+    plt.close(fig)
+
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
+    for ax, (key, title) in zip(axes, COOPERATION):
+        vals = [np.array([r[key] for r in final_rows(results["methods"][m], "positional")])
+                for m in methods]
+        means = [v.mean() for v in vals]
+        errs = [v.std(ddof=1) if len(v) > 1 else 0.0 for v in vals]
+        ax.bar(range(len(methods)), means, yerr=errs, color=[colors[m] for m in methods],
+               capsize=3)
+        ax.set_xticks(range(len(methods)), methods, rotation=30, ha="right", fontsize=8)
+        ax.set_title(f"{title} (vs positional)", fontsize=9)
+        ax.grid(alpha=0.3, axis="y")
+    fig.suptitle("Cooperation of the final policies: mean ± std over seeds", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(paths["cooperation"], dpi=90)
+    plt.close(fig)
+    return paths
+
+
+# --- the markdown -------------------------------------------------------------------------------
+
+
+def _table(header: list[str], rows: list[list[str]], align: str | None = None) -> list[str]:
+    align = align or ("l" + "r" * (len(header) - 1))
+    sep = ["---" if a == "l" else "---:" for a in align]
+    return ["| " + " | ".join(header) + " |", "| " + " | ".join(sep) + " |"] + [
+        "| " + " | ".join(r) + " |" for r in rows]
+
+
+def _compare(value: float, reference: float, tol: float) -> int:
+    """-1: value lower than the reference by more than tol, +1: higher, 0: tied."""
+    return -1 if value < reference - tol else 1 if value > reference + tol else 0
+
+
+def _verdict(outcomes: list[int], better: str, worse: str) -> str:
+    """Lower is better: some lower and none higher -> `better`; the reverse -> `worse`."""
+    lower, higher = outcomes.count(-1), outcomes.count(1)
+    if lower and not higher:
+        return better
+    if higher and not lower:
+        return worse
+    return "mixed" if lower else "no clear difference"
+
+
+def conclusions(results: dict) -> list[str]:
+    """The verdicts, one bullet each, computed from the numbers."""
+    methods = results["methods"]
+    S = results["study"]["seeds"]
+    if REFERENCE not in methods:
+        return [f"- No verdicts: the `{REFERENCE}` method (the claims' reference) was not run."]
+    lines, summary = [], {}
+    family = [m for m in GRPO_FAMILY if m in methods]
+    others = family + (["critic"] if "critic" in methods else [])
+
+    # Claim 2: lower variance.
+    lines.append("**Claim: lower variance.** Rule: at a checkpoint the method has lower variance "
+                 "than `absolute` when its relative gradient variance is lower in a majority of "
+                 "the seeds (higher: higher in a majority; else undecided). *Same batches* "
+                 "compares the two estimators on identical samples at the method's own "
+                 "parameters (the clean test); *own parameters* compares the trained methods "
+                 "as they are.")
+    for m in others:
+        parts = []
+        for kind, label in (("paired", "same batches"), ("own", "own parameters")):
+            rows = variance_comparison(results, m, kind)
+            if not rows:
+                continue
+            held = sum(r["outcome"] == "lower" for r in rows)
+            failed = sum(r["outcome"] == "higher" for r in rows)
+            verdict = ("undecided" if held == failed == 0 else "holds" if held == len(rows)
+                       else "does not hold" if held == 0 else "holds partly")
+            ratios = ", ".join(f"{_pct(r['progress'])}: {_ratio(r['median_ratio'])} "
+                               f"({r['lower']}/{r['seeds']} seeds lower)" for r in rows)
+            parts.append(f"{label}: **{verdict}** (lower at {held}, higher at {failed} of "
+                         f"{len(rows)} checkpoints; median ratio to absolute {ratios})")
+            summary.setdefault(f"variance_{kind}", {})[m] = (
+                f"{verdict} (lower {held}, higher {failed}, of {len(rows)})")
+        if parts:
+            lines.append(f"- `{m}`: " + "; ".join(parts) + ".")
+
+    # Claim 1: more stable.
+    thr = std_ratio_threshold(S)
+    ref = stability(methods[REFERENCE])
+    lines.append("")
+    tol = 0.5 / math.sqrt(results["study"].get("eval_games", 128))
+    lines.append("**Claim: more stable updates.** Rule: two measures, the spread of the final "
+                 "win rate over seeds (std) and the mean drop from a run's best check to its "
+                 "last check; each is lower, higher, or tied (within "
+                 f"{_pct(tol)}, one check's largest sampling error). More stable than "
+                 "`absolute` when one is lower and none higher; less stable when one is higher "
+                 f"and none lower; otherwise mixed or no clear difference. With {S} seeds a "
+                 f"std ratio beyond {thr:.2g}x (or below 1/{thr:.2g}) is significant at 5% "
+                 "(F-test); smaller ratios are within noise.")
+    for m in others:
+        st = stability(methods[m])
+        sd_m = np.std(st["final"], ddof=1) if S > 1 else 0.0
+        sd_r = np.std(ref["final"], ddof=1) if S > 1 else 0.0
+        drop_m, drop_r = st["peak_drop"].mean(), ref["peak_drop"].mean()
+        verdict = _verdict([_compare(sd_m, sd_r, tol), _compare(drop_m, drop_r, tol)],
+                           "holds", "does not hold (less stable)")
+        if sd_r > 0:
+            ratio = sd_m / sd_r
+            sig = (f"ratio {ratio:.2g}, "
+                   + ("significant" if (ratio > thr or ratio < 1 / thr) else "not significant"))
+        else:
+            sig = "ratio n/a: absolute's std is 0"
+        summary.setdefault("stable", {})[m] = verdict
+        lines.append(f"- `{m}`: **{verdict}**: final win-rate std {_pct(sd_m)} vs "
+                     f"{_pct(sd_r)} ({sig}); mean drop from the best check "
+                     f"{_pct(drop_m)} vs {_pct(drop_r)}; KL per update (95th percentile) "
+                     f"{_g(st['kl_p95'].mean())} vs {_g(ref['kl_p95'].mean())}.")
+
+    # Claim 3: more cooperative.
+    lines.append("")
+    lines.append("**Claim: more cooperative play.** Rule: more cooperative than `absolute` when "
+                 "the final policies (all seeds' games against bot:positional pooled) complete "
+                 "more passes per game or score a larger share of their goals after a pass, "
+                 "and neither is lower (ties: within 0.1 completed passes per game, 2 points "
+                 "of share); less cooperative the other way round; otherwise mixed. Fewer "
+                 "than 0.1 passes per game for both methods counts as no passing at all.")
+    ref_pool = pooled(final_rows(methods[REFERENCE], "positional"))
+    for m in others:
+        p = pooled(final_rows(methods[m], "positional"))
+        completed = p["passes_per_game"] * p["pass_completion"]
+        completed_ref = ref_pool["passes_per_game"] * ref_pool["pass_completion"]
+        if p["passes_per_game"] < 0.1 and ref_pool["passes_per_game"] < 0.1:
+            verdict = "not measurable (neither passes)"
+        else:
+            share, share_ref = p["goals_after_pass_share"], ref_pool["goals_after_pass_share"]
+            # +1 when the method passes more (the comparisons are "lower is better").
+            verdict = _verdict([_compare(completed_ref, completed, 0.1),
+                                _compare(share_ref, share, 0.02)],
+                               "holds", "does not hold (less cooperative)")
+        summary.setdefault("cooperative", {})[m] = verdict
+        lines.append(f"- `{m}`: **{verdict}**: completed passes per game {completed:.2f} vs "
+                     f"{completed_ref:.2f} (attempted {p['passes_per_game']:.2f} vs "
+                     f"{ref_pool['passes_per_game']:.2f}); goals after a pass "
+                     f"{_pct(p['goals_after_pass_share'])} vs "
+                     f"{_pct(ref_pool['goals_after_pass_share'])}.")
+
+    # Strength.
+    elo = results["elo"]
+    idx = {p: i for i, p in enumerate(elo["players"])}
+    lines.append("")
+    lines.append("**Strength** (not one of the claims, but what the updates are for). Rule: "
+                 "stronger than `absolute` when the Elo 95% intervals do not overlap.")
+    r_ref = idx[REFERENCE]
+    ref_win = final_win_rates(methods[REFERENCE]).mean()
+    for m in others:
+        i = idx[m]
+        if elo["lo"][i] > elo["hi"][r_ref]:
+            verdict = "stronger than"
+        elif elo["hi"][i] < elo["lo"][r_ref]:
+            verdict = "weaker than"
+        else:
+            verdict = "not distinguishable from"
+        summary.setdefault("strength", {})[m] = verdict.rsplit(" ", 1)[0]
+        win = final_win_rates(methods[m]).mean()
+        lines.append(f"- `{m}`: **{verdict}** `absolute`: Elo {elo['rating'][i]:.0f} "
+                     f"[{elo['lo'][i]:.0f}, {elo['hi'][i]:.0f}] vs {elo['rating'][r_ref]:.0f} "
+                     f"[{elo['lo'][r_ref]:.0f}, {elo['hi'][r_ref]:.0f}]; final win rate vs "
+                     f"positional {_pct(win)} vs {_pct(ref_win)}.")
+    best = max((m for m in methods), key=lambda m: elo["rating"][idx[m]])
+    lines.append(f"- Highest Elo among the methods: `{best}`.")
+
+    labels = (("variance_paired", "lower variance (same batches)"),
+              ("variance_own", "lower variance (own parameters)"),
+              ("stable", "more stable"), ("cooperative", "more cooperative"),
+              ("strength", "strength (Elo)"))
+    table = _table(["compared with `absolute`"] + [f"`{m}`" for m in others],
+                   [[label] + [summary.get(key, {}).get(m, "-") for m in others]
+                    for key, label in labels if key in summary], "l" * (1 + len(others)))
+    return table + ["", "Details, with the rule behind each verdict:", ""] + lines
+
+
+def render(results: dict, figures: dict[str, str]) -> str:
+    study, methods, machine = results["study"], results["methods"], results["machine"]
+    S, names = study["seeds"], list(results["methods"])
+    first = methods[names[0]]
+    out = ["# Does scoring players against the team average help? A reproduction on soccer", ""]
+    out += [
+        "The source document claims that scoring each player's action against the team's "
+        "average outcome in the same situation (team-relative GRPO) gives (1) more stable "
+        "updates, (2) lower variance and (3) more cooperative play than the traditional update "
+        "that uses the absolute reward. This report turns each claim into a measurement "
+        "(DESIGN.md section 6). Every method trains the same policy network with the same "
+        "loss, optimizer, hyperparameters, budget and seeds; only the advantage estimator "
+        "changes. All numbers below are computed by `experiments/report.py` from the raw "
+        "results; the verdicts are rules applied to them.", ""]
+    if study.get("name") == "quick":
+        out += ["> **This is a `--quick` run**: tiny networks, a few updates, a handful of "
+                "games. Its numbers test the pipeline, not the claims.", ""]
+    out += ["## Conclusions", ""] + conclusions(results) + [""]
+
+    out += ["## Setup", "",
+            f"Game: {first['train_config']['scenario']} against "
+            f"`{first['train_config']['opponent']}` (the `default` preset's game). {S} seeds per "
+            f"method, trained at once (vmapped); every method starts from the same {S} initial "
+            f"policies. Budget per seed: {first['updates']} updates x "
+            f"{first['env_steps_per_update']:,} simulated steps = {first['env_steps']:,} "
+            f"steps (branch steps included), {first['samples_per_update']:,} learning "
+            "samples per update for every method.", ""]
+    rows = []
+    for m in names:
+        c = methods[m]["train_config"]
+        cw = f"{methods[m]['credit_weight']:g}"
+        rows.append([f"`{m}`", methods[m]["description"], c["advantage"], str(c["group_size"]),
+                     str(c["num_games"]), str(c["horizon"]), cw,
+                     f"{methods[m]['env_steps_per_update']:,}",
+                     f"{methods[m]['timing']['total_s']:.0f}"])
+    out += _table(["method", "description", "advantage", "G", "B", "H", "credit w.", "steps/update",
+                   "wall s"], rows, "lllrrrlrr")
+    c = first["train_config"]
+    lr = f"lr {c['lr']:g}" + (f" annealed linearly to 0 over {c['lr_anneal_updates']} updates"
+                              if c.get("lr_anneal_updates") else " (constant)")
+    out += ["", f"Shared: {lr}, {c['epochs']} epochs x {c['num_minibatches']} "
+            f"minibatches, clip {c['clip_eps']:g}, entropy {c['ent_coef']:g}, KL {c['kl_coef']:g},"
+            f" gamma {c['gamma']:g}, policy MLP {tuple(c['hidden_sizes'])} {c['activation']}, "
+            f"ball-progress shaping {c['ball_progress_weight']}. `critic` adds a value network "
+            "of the same width. Credit weight: the per-player credit (touches, passes, shots, "
+            "goals) added to the team reward; team-relative scoring needs it (with 0 teammates "
+            "share one return), so only `grpo-branch` drops it. Strength differences between "
+            "`grpo-branch` and the others therefore mix the estimator with the reward; the "
+            "same-batch variance comparison does not (its absolute estimator scores the same "
+            "rewards).", ""]
+
+    # 1. gradient variance
+    K = study["variance_batches"]
+    out += ["## 1. Gradient variance", "",
+            f"At each checkpoint the policy gradient (no entropy or KL term) is computed on {K} "
+            "independent batches at fixed parameters, for every seed. The batches are a chain: "
+            "each continues the trunk games where the previous one left them (fresh keys, "
+            "parameters unchanged), so they sample the on-policy state distribution instead "
+            "of sharing start states. Relative variance = trace(Cov) / |E g|^2, with the "
+            f"unbiased |E g|^2 = |mean|^2 - trace/{K} (\"unresolved\": not positive, i.e. the "
+            f"noise swamps the signal at {K} batches). Lower is better; 1 means one batch's "
+            "noise is as large as the signal.", "",
+            f"![gradient variance]({figures['grad_variance']})", "",
+            "Each method at its own parameters (median over seeds [min, max]):", ""]
+    progress = first["variance"]["progress"]
+    header = ["method"] + [f"{_pct(p)}" for p in progress]
+    rows = []
+    for m in names:
+        rv = _values(methods[m]["variance"]["own"]["relative_variance"])
+        rows.append([f"`{m}`"] + [f"{_g(np.median(r))} [{_g(r.min())}, {_g(r.max())}]"
+                                  for r in rv])
+    out += _table(header, rows)
+    paired_rows = []
+    for m in names:
+        var = methods[m]["variance"]
+        if var.get("paired") is None:
+            continue
+        rv, ra = _values(var["own"]["relative_variance"]), _values(
+            var["paired"]["relative_variance"])
+        paired_rows.append([f"`{m}`"] + [f"{_g(np.median(a))} vs {_g(np.median(b))}"
+                                         for a, b in zip(rv, ra)])
+    if paired_rows:
+        out += ["", "The method's estimator vs the absolute estimator on the same batches "
+                "(median over seeds; same parameters, games and samples, only the advantage "
+                "differs):", ""]
+        out += _table(header, paired_rows)
+    lag = np.concatenate([np.ravel(_values(methods[m]["variance"]["own"]["lag1_autocorr"]))
+                          for m in names])
+    gaps = [g for m in names for g in (methods[m]["variance"].get("paired_gap") or [])
+            if g is not None]
+    out += ["", f"Independence check: the correlation of consecutive batches' deviations is "
+            f"{np.median(lag):+.3f} (median; range {lag.min():+.3f} to {lag.max():+.3f}; about "
+            f"{-1 / K:+.3f} expected for independent batches)."
+            + (f" Same-batch pairing check: the two estimators' trunk games differ by at most "
+               f"{max(gaps):g} (0: identical games)." if gaps else ""), ""]
+
+    # 2. stability
+    n_eval = study["eval_games"]
+    out += ["## 2. Stability", "",
+            f"Every seed's greedy policy plays {n_eval} games against bot:positional at "
+            f"{study['eval_points']} evenly spaced points of training (and before it). One "
+            f"check's sampling error is at most {0.5 / math.sqrt(n_eval):.1%} (binomial std), "
+            "so drops smaller than about twice that are noise.", "",
+            f"![win rate]({figures['win_rate']})", ""]
+    rows = []
+    for m in names:
+        st = stability(methods[m])
+        rows.append([f"`{m}`", _mean_std(st["final"]), _mean_std(st["auc"]),
+                     _pct(st["peak_drop"].mean()), _pct(st["worst_drop"].mean()),
+                     _g(st["kl_p95"].mean()), f"{int(st['skipped'].sum())}"])
+    out += _table(["method", "final win rate (mean ± std over seeds)",
+                   "mean win rate over training", "drop from best check (mean)",
+                   "largest fall between checks (mean)", "KL per update, p95",
+                   "skipped minibatches"], rows)
+    out += ["", "Final win rate per seed: " + "; ".join(
+        f"`{m}` " + " ".join(_pct(w) for w in final_win_rates(methods[m])) for m in names)
+        + f" ({study['final_games']} games each).", ""]
+
+    # 3. strength
+    bots = study["bots"]
+    out += ["## 3. Strength", "",
+            f"Final policies, {study['final_games']} games per seed and bot (half on each "
+            "side): mean ± std over seeds, and the 95% interval of all seeds' games pooled.", ""]
+    rows = []
+    for m in names:
+        cells = [f"`{m}`"]
+        for b in bots:
+            p = pooled(final_rows(methods[m], b))
+            cells.append(f"{_mean_std(final_win_rates(methods[m], b))} "
+                         f"({_pct(p['ci95'][0])}-{_pct(p['ci95'][1])})")
+        rows.append(cells)
+    out += _table(["method"] + [f"vs {b}" for b in bots], rows)
+    elo = results["elo"]
+    order = np.argsort(elo["rating"])[::-1]
+    out += ["", f"Elo (Bradley-Terry maximum likelihood, mean 1000, bootstrap 95% intervals) "
+            f"from every method's games against the bots and a round robin among the methods "
+            f"(seed s against seed s, {study['h2h_games']} games per seed and pair):", ""]
+    out += _table(["player", "Elo", "95% interval"],
+                  [[f"`{elo['players'][i]}`", f"{elo['rating'][i]:.0f}",
+                    f"{elo['lo'][i]:.0f} - {elo['hi'][i]:.0f}"] for i in order])
+    if elo.get("head_to_head"):
+        out += ["", "Head to head (points per game of the first: win 1, draw 1/2): " + "; ".join(
+            f"{k} {v['points_per_game']:.2f}" for k, v in elo["head_to_head"].items()) + ".", ""]
+
+    # 4. cooperation
+    out += ["## 4. Cooperation", "",
+            "Final policies against bot:positional: mean ± std over seeds (pooled over all "
+            "seeds' games in parentheses). A goal counts as after a pass when its scorer "
+            "received a completed pass and nobody touched the ball in between.", "",
+            f"![cooperation]({figures['cooperation']})", ""]
+    rows = []
+    for m in names:
+        rs = final_rows(methods[m], "positional")
+        p = pooled(rs)
+        cells = [f"`{m}`"]
+        for key, _ in COOPERATION:
+            fmt = _pct if key != "passes_per_game" else (lambda x: f"{x:.2f}")
+            cells.append(f"{_mean_std([r[key] for r in rs], fmt)} ({fmt(p[key])})")
+        cells.append(f"{np.mean([r['goals_for'] for r in rs]):.2f} - "
+                     f"{np.mean([r['goals_against'] for r in rs]):.2f}")
+        cells.append(f"{np.mean([r['shots_per_game'] for r in rs]):.1f}")
+        rows.append(cells)
+    out += _table(["method"] + [t for _, t in COOPERATION] + ["goals for - against",
+                                                              "shots per game"], rows)
+
+    # reproduction
+    devices = ", ".join(machine["devices"])
+    out += ["", "## Reproduce", "", "```bash", results["command"], "```", "",
+            f"- Machine: {machine['cpu']} ({machine['cpu_count']} CPUs"
+            + (f", {machine['memory_gib']} GiB" if machine.get("memory_gib") else "")
+            + f"), {machine['platform']}; Python {machine['python']}, jax {machine['jax']} "
+            f"({machine['backend']}: {devices}), flax {machine['flax']}, optax "
+            f"{machine['optax']}.",
+            f"- Started {results['started']}; wall time {results['wall_s'] / 60:.1f} min "
+            f"(final matches {results['final_eval_s']:.0f} s).",
+            "- Per method (s): " + "; ".join(
+                f"`{m}` " + ", ".join(f"{k[:-2]} {v:.0f}" for k, v in methods[m]["timing"].items())
+                for m in names) + ".",
+            "- Raw results: the JSON file next to this report (or `results.json` of the run "
+            "directory); `python -m experiments.report RESULTS.json --out REPORT.md` rewrites "
+            "this report and its figures from it.",
+            "- One method alone with train.py: `python train.py --preset exp-grpo` (also "
+            "`exp-absolute`, `exp-grpo-team`, `exp-grpo-branch`, `exp-critic`).", ""]
+    return "\n".join(out)
+
+
+def write_report(results: dict, path: str) -> str:
+    """Write the markdown report to `path` and its figures to figures/ beside it."""
+    base = os.path.dirname(os.path.abspath(path))
+    paths = write_figures(results, os.path.join(base, "figures"))
+    rel = {k: os.path.relpath(v, base).replace(os.sep, "/") for k, v in paths.items()}
+    with open(path, "w") as f:
+        f.write(render(results, rel))
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    import json
+
+    p = argparse.ArgumentParser(prog="python -m experiments.report",
+                                description="Write the study's report from results.json.")
+    p.add_argument("results", help="results.json written by python -m experiments.study")
+    p.add_argument("--out", default=None, help="report path (default: report.md beside the "
+                   "results)")
+    args = p.parse_args(sys.argv[1:] if argv is None else argv)
+    with open(args.results) as f:
+        results = json.load(f)
+    out = args.out or os.path.join(os.path.dirname(os.path.abspath(args.results)), "report.md")
+    write_report(results, out)
+    print(out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

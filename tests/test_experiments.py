@@ -1,0 +1,254 @@
+"""experiments/: the presets share one budget, the gradient-variance estimator recovers known
+variances, and the quick study runs end to end and writes the report's tables."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from experiments import presets, report, study
+from experiments.grad_variance import relative_variance
+
+# --- presets: one loss, network and budget ------------------------------------------------------
+
+
+def test_presets_share_the_default_game_and_budget():
+    import train
+    from agents.trainer import TrainConfig
+
+    defaults = TrainConfig()
+    assert (presets.DEFAULT_GAMES, presets.DEFAULT_GROUP, presets.DEFAULT_HORIZON) == (
+        defaults.num_games, defaults.group_size, defaults.horizon)
+    default_game = train.PRESETS["default"]["train"]
+    assert presets.BASE_TRAIN == {k: default_game[k] for k in ("scenario", "opponent")}
+    configs = {}
+    for m in presets.METHODS:
+        config, run = train.resolve(f"exp-{m}", {})
+        # The study's own config of the method (learning rate annealed over its updates).
+        assert config == study.StudyConfig().train_config(m)
+        configs[m] = config
+        assert run["total_steps"] == presets.FULL_UPDATES * 8192 and run["seeds"] >= 5
+    steps = {c.num_games * c.group_size * c.horizon for c in configs.values()}
+    assert steps == {8192}
+    # Only the advantage estimator and the batch shape it needs differ.
+    varying = {"advantage", "group_size", "num_games", "credit_weight"}
+    reference = dataclasses.asdict(configs["grpo"])
+    for c in configs.values():
+        diff = {k for k, v in dataclasses.asdict(c).items() if reference[k] != v}
+        assert diff <= varying, diff
+    assert configs["grpo-branch"].credit_weight == 0.0
+    assert configs["grpo-team"].group_size == 1 and configs["grpo-team"].advantage == "grpo"
+    assert configs["absolute"].advantage == "absolute" and configs["critic"].advantage == "critic"
+
+
+def test_study_config_validates_and_cli_overrides():
+    with pytest.raises(ValueError, match="StudyConfig.methods"):
+        study.StudyConfig(methods=("grpo", "ppo"))
+    with pytest.raises(ValueError, match="StudyConfig.updates"):
+        study.StudyConfig(updates=10, eval_points=4)
+    with pytest.raises(ValueError, match="StudyConfig.final_games"):
+        study.StudyConfig(eval_games=128, final_games=200)
+    full = study.config_from_args(study._parse([]))
+    assert full.seeds >= 5 and full.variance_batches >= 32 and not full.fast_compile
+    quick = study.config_from_args(study._parse(["--quick", "--steps", "1000", "--seeds", "3"]))
+    assert quick.name == "quick" and quick.seeds == 3
+    per_update = 4 * 2 * 8  # the quick base: 4 games x 2 branches x 8 steps
+    assert quick.updates % quick.eval_points == 0
+    assert quick.updates * per_update >= 1000 > (quick.updates - quick.eval_points) * per_update
+
+
+def test_merge_matches_pools_games_passes_and_goals():
+    a = dict(games=10, win=5, draw=3, loss=2, goals_for=2.0, goals_against=1.0,
+             passes_per_game=4.0, shots_per_game=3.0, possession=0.6, pass_completion=0.5,
+             goals_after_pass_share=0.5)
+    b = dict(a, win=1, draw=1, loss=8, goals_for=1.0, passes_per_game=0.0,
+             pass_completion=0.0, goals_after_pass_share=0.0)
+    m = study.merge_matches([a, b])
+    assert (m["games"], m["win"], m["draw"], m["loss"]) == (20, 6, 4, 10)
+    assert m["win_rate"] == pytest.approx(0.3)
+    assert m["passes_per_game"] == pytest.approx(2.0)
+    assert m["pass_completion"] == pytest.approx(0.5)  # only a's 40 passes count
+    assert m["goals_after_pass_share"] == pytest.approx(10 / 30)  # 10 of 30 goals
+
+
+# --- the gradient-variance estimator ------------------------------------------------------------
+
+
+def _gaussian_gradients(key, reps, K, mu, sigma):
+    """reps independent stacks of K gradients ~ N(mu, sigma^2 I)."""
+    noise = jax.random.normal(key, (reps, K, mu.shape[0]))
+    return mu + sigma * noise
+
+
+@pytest.mark.parametrize("D,K,target", [(200, 64, 4.0), (400, 32, 16.0)])
+def test_relative_variance_recovers_a_known_variance(D, K, target):
+    # Gradients ~ N(mu, sigma^2 I): trace(Cov) / |mu|^2 = D sigma^2 / |mu|^2 = target.
+    sigma = 0.3
+    mu = jnp.full((D,), sigma * np.sqrt(1.0 / target))  # |mu|^2 = D sigma^2 / target
+    reps = 200
+    grads = _gaussian_gradients(jax.random.PRNGKey(0), reps, K, mu, sigma)
+    out = jax.jit(jax.vmap(relative_variance))(grads)
+    rel = np.asarray(out["relative_variance"])
+    assert np.all(np.isfinite(rel))
+    assert np.mean(rel) == pytest.approx(target, rel=0.03)
+    np.testing.assert_allclose(np.asarray(out["trace"]).mean(), D * sigma ** 2, rtol=0.01)
+    # The plug-in |mean|^2 carries trace / K of noise: the literal ratio is biased toward
+    # target / (1 + target / K), which the unbiased denominator removes.
+    plugin = np.mean(np.asarray(out["relative_variance_plugin"]))
+    assert plugin == pytest.approx(target / (1 + target / K), rel=0.03)
+    assert plugin < 0.95 * target
+    # Independent batches: consecutive deviations are uncorrelated (about -1/K).
+    assert abs(np.mean(np.asarray(out["lag1_autocorr"])) + 1 / K) < 0.01
+
+    # It can fail: twice the noise is four times the relative variance, clearly told apart.
+    louder = _gaussian_gradients(jax.random.PRNGKey(1), reps, K, mu, 2 * sigma)
+    rel_louder = np.asarray(jax.vmap(relative_variance)(louder)["relative_variance"])
+    assert np.mean(rel_louder) == pytest.approx(4 * target, rel=0.1)
+    assert np.percentile(rel_louder, 5) > 2 * np.percentile(rel, 95)
+
+
+def test_relative_variance_of_pytrees_unresolved_signal_and_correlated_batches():
+    key = jax.random.PRNGKey(2)
+    g = jax.random.normal(key, (16, 30)) + 1.0
+    tree = {"a": g[:, :10].reshape(16, 2, 5), "b": {"c": g[:, 10:]}}
+    flat, nested = relative_variance(g), relative_variance(tree)
+    for k in flat:
+        np.testing.assert_allclose(nested[k], flat[k], rtol=1e-5)
+    # No signal at all: g and -g average to 0, so |E g|^2 is estimated <= 0 -> +inf.
+    v = jnp.arange(1.0, 5.0)
+    out = relative_variance(jnp.stack([v, -v]))
+    assert np.isinf(out["relative_variance"]) and float(out["signal_sq_norm"]) < 0
+    # A slowly drifting chain (AR(1), rho = 0.9) is flagged by the lag-1 correlation.
+    eps = jax.random.normal(jax.random.PRNGKey(3), (64, 50))
+
+    def ar(x, e):
+        x = 0.9 * x + e
+        return x, x
+
+    _, chain = jax.lax.scan(ar, jnp.zeros(50), eps)
+    assert float(relative_variance(chain)["lag1_autocorr"]) > 0.5
+    with pytest.raises(ValueError, match="at least 2"):
+        relative_variance(jnp.ones((1, 3)))
+
+
+# --- the quick study end to end ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def quick_study(tmp_path_factory):
+    out = tmp_path_factory.mktemp("study")
+    results = study.run_study(study.QUICK, str(out), command="pytest quick study")
+    return out, results
+
+
+def _table_rows(markdown: str, heading: str) -> list[list[str]]:
+    """Rows (cells) of the first table after `heading`."""
+    section = markdown.split(heading, 1)[1]
+    lines = [ln for ln in section.splitlines() if ln.startswith("|")]
+    start = next(i for i, ln in enumerate(section.splitlines()) if ln.startswith("|"))
+    table = []
+    for ln in section.splitlines()[start:]:
+        if not ln.startswith("|"):
+            break
+        table.append([c.strip() for c in ln.strip("|").split("|")])
+    assert lines
+    return table[2:]  # without the header and the separator
+
+
+def test_quick_study_writes_results_and_the_report_tables(quick_study):
+    out, results = quick_study
+    with open(out / "results.json") as f:
+        saved = json.load(f)
+    assert saved["study"]["name"] == "quick"
+    methods = list(presets.METHODS)
+    assert list(saved["methods"]) == methods
+    q = study.QUICK
+    budgets = {saved["methods"][m]["env_steps"] for m in methods}
+    assert len(budgets) == 1  # same simulated steps for every method
+    for m in methods:
+        e = saved["methods"][m]
+        assert len(e["curve"]["win_rate"]) == q.eval_points + 1
+        assert all(len(row) == q.seeds for row in e["curve"]["win_rate"])
+        var = e["variance"]
+        assert var["progress"] == [0.0, 0.5, 1.0]
+        assert np.all(np.asarray(var["own"]["trace"]) > 0)
+        if m == "absolute":
+            assert var["paired"] is None
+        else:  # the absolute estimator saw exactly the same games
+            assert var["paired_with"] == "absolute" and var["paired_gap"] == [0.0, 0.0, 0.0]
+        assert set(e["final"]) == set(q.bots)
+        assert all(r["games"] == q.final_games for r in e["final"]["positional"])
+    elo = saved["elo"]
+    assert elo["players"] == methods + [f"bot:{b}" for b in q.bots]
+    assert all(np.isfinite([r, lo, hi]).all() and lo <= hi
+               for r, lo, hi in zip(elo["rating"], elo["lo"], elo["hi"]))
+
+    markdown = (out / "report.md").read_text()
+    for heading in ("## Conclusions", "## 1. Gradient variance", "## 2. Stability",
+                    "## 3. Strength", "## 4. Cooperation", "## Reproduce"):
+        assert heading in markdown
+    for heading in ("Each method at its own parameters", "## 2. Stability", "## 3. Strength",
+                    "## 4. Cooperation"):
+        rows = _table_rows(markdown, heading)
+        assert [r[0] for r in rows] == [f"`{m}`" for m in methods], heading
+    paired = _table_rows(markdown, "on the same batches")
+    assert [r[0] for r in paired] == [f"`{m}`" for m in methods if m != "absolute"]
+    assert "pytest quick study" in markdown and "jax " in markdown
+    for name in report.FIGURES.values():
+        path = out / "figures" / name
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"(figures/{name})" in markdown
+    # The report is a function of results.json: regenerating it gives the same text.
+    again = out / "again.md"
+    assert report.main([str(out / "results.json"), "--out", str(again)]) == 0
+    assert again.read_text() == markdown
+    assert re.search(r"\| lower variance \(same batches\) \|", markdown)
+
+
+def test_report_verdicts_follow_the_numbers():
+    """Synthetic results: grpo has lower variance and passes more, absolute is steadier."""
+    seeds = 5
+
+    def entry(rv, paired_rv, final_wins, passes, after, drop):
+        final = [dict(games=100, win=w, draw=0, loss=100 - w, win_rate=w / 100, goals_for=2.0,
+                      goals_against=1.0, passes_per_game=passes, shots_per_game=5.0,
+                      possession=0.5, pass_completion=0.5, goals_after_pass_share=after)
+                 for w in final_wins]
+        curve = [[0.0] * seeds, [w / 100 + drop for w in final_wins],
+                 [w / 100 for w in final_wins]]
+        variance = {"update": [0, 10], "progress": [0.0, 1.0], "paired_with": "absolute",
+                    "own": {"relative_variance": [[rv] * seeds] * 2,
+                            "lag1_autocorr": [[0.0] * seeds] * 2},
+                    "paired": None if paired_rv is None else {
+                        "relative_variance": [[paired_rv] * seeds] * 2},
+                    "paired_gap": [0.0, 0.0]}
+        return {"curve": {"win_rate": curve}, "final": {"positional": final},
+                "kl_per_update": {"p95": [0.01] * seeds}, "skipped_minibatches": [0] * seeds,
+                "variance": variance}
+
+    results = {
+        "study": {"seeds": seeds},
+        "methods": {"absolute": entry(20.0, None, [50] * seeds, 0.5, 0.1, 0.0),
+                    "grpo": entry(5.0, 25.0, [20, 40, 60, 80, 50], 3.0, 0.4, 0.1),
+                    # Like absolute within the tolerances: ties everywhere.
+                    "critic": entry(20.0, 20.0, [50, 51, 50, 49, 50], 0.5, 0.1, 0.01)},
+        "elo": {"players": ["absolute", "grpo", "critic"], "rating": [1000, 1100, 1010],
+                "lo": [950, 1060, 960], "hi": [1040, 1150, 1050]},
+    }
+    text = "\n".join(report.conclusions(results))
+    grpo = [ln for ln in text.splitlines() if ln.startswith("- `grpo`")]
+    assert "same batches: **holds**" in grpo[0] and "own parameters: **holds**" in grpo[0]
+    assert "**does not hold (less stable)**" in grpo[1]  # larger spread and drops
+    assert "**holds**" in grpo[2]  # more passes and more goals after a pass
+    assert "**stronger than**" in grpo[3]
+    critic = [ln for ln in text.splitlines() if ln.startswith("- `critic`")]
+    assert "same batches: **undecided**" in critic[0]
+    assert "**no clear difference**" in critic[1] and "**no clear difference**" in critic[2]
+    assert "**not distinguishable from**" in critic[3]
+    assert text.startswith("| compared with `absolute` | `grpo` | `critic` |")
