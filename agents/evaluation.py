@@ -191,7 +191,7 @@ def elo_with_intervals(results: dict, n: int, samples: int = 200, seed: int = 0)
     boot = []
     for _ in range(samples):
         resampled = {k: rng.choice(v, size=len(v), replace=True) for k, v in results.items()}
-        boot.append(elo_ratings(*matrices(resampled), iters=500))
+        boot.append(elo_ratings(*matrices(resampled)))  # as many iterations as the estimate
     boot = np.asarray(boot)
     return ratings, np.percentile(boot, 2.5, axis=0), np.percentile(boot, 97.5, axis=0)
 

@@ -155,6 +155,11 @@ class TrainConfig:
         if self.advantage == "grpo" and self.group_size == 1 and env_config.team_size == 1:
             fail("group_size", ">= 2 for 'grpo' with one player a side (a group of one "
                  "gives all-zero advantages)")
+        if (self.advantage == "grpo" and self.group_size == 1
+                and env_config.credit_weight == 0):
+            fail("group_size", ">= 2 for 'grpo' without per-player credit (credit_weight=0: "
+                 "teammates share one reward, so a group of teammates alone gives all-zero "
+                 "advantages)")
 
     @property
     def self_play(self) -> bool:

@@ -57,6 +57,7 @@ LEARN_UPDATES = 30
     (dict(credit_weight=float("inf")), "credit_weight"),
     (dict(env_overrides=(("team_size", 0),)), "team_size"),
     (dict(scenario="empty_goal", group_size=1), "group_size"),
+    (dict(group_size=1, credit_weight=0.0), "credit_weight=0"),
 ])
 def test_config_rejects_bad_values_naming_the_field(changes, field):
     with pytest.raises(ValueError, match=field):
