@@ -110,12 +110,17 @@ def resolve(preset: str, overrides: dict):
         if name in RUN_FIELDS:
             run[name] = value
         elif name in train_fields:
-            train[name] = value
+            # JSON (config.json, read back on --resume) turns tuples into lists.
+            train[name] = tuple(value) if isinstance(value, list) else value
         else:
             raise ValueError(f"unknown option {name!r}")
     config = TrainConfig(**train)
     validate_run(run, config)
     if run["anneal_lr"]:
+        if config.lr_anneal_updates:
+            raise ValueError(f"--anneal-lr (anneal over the whole run) and --lr-anneal-updates="
+                             f"{config.lr_anneal_updates} both set the annealing: give one "
+                             "(--no-anneal-lr to turn the preset's off)")
         config = config.replace(lr_anneal_updates=total_updates(config, run))
     return config, run
 
@@ -260,6 +265,13 @@ def run(preset: str, overrides: dict) -> dict:
         keep = {k: v for k, v in overrides.items() if k in ("out", "resume")}
         overrides = {**saved.get("overrides", {}), **keep}
     config, opts = resolve(preset, overrides)
+    if overrides.get("resume"):
+        rebuilt = json.loads(json.dumps(config.to_dict(), default=_json_default))
+        if saved.get("train") is not None and rebuilt != saved["train"]:
+            changed = sorted(k for k in rebuilt if rebuilt[k] != saved["train"].get(k))
+            raise ValueError(f"cannot resume {overrides['out']!r}: its preset {preset!r} has "
+                             f"changed since the run started (TrainConfig fields {changed}); "
+                             "nothing was written")
 
     if opts["coordinator_address"] is not None:
         import jax

@@ -143,7 +143,8 @@ class TrainConfig:
             try:
                 parse_opponent(spec)
             except ValueError:
-                fail("league_bots", "a tuple of 'bot:NAME[:DIFFICULTY]' strings")
+                fail("league_bots", "a tuple of 'bot:NAME[:DIFFICULTY]' strings with NAME in "
+                     f"{soccer_env.bots.names()}")
         if not isinstance(self.league_bot_frac, (int, float)) or not 0 <= self.league_bot_frac <= 1:
             fail("league_bot_frac", "a number in [0, 1]")
         if self.league_bot_frac > 0 and not self.league_bots:
@@ -335,7 +336,8 @@ def make_trainer(config: TrainConfig, opponent_fn: OpponentFn | None = None,
     env = soccer_env.SoccerEnv(config.env_config())
     T = env.team_size
     if opponent_params is not None and (opponent_fn is None or config.self_play):
-        raise ValueError("opponent_params needs an opponent_fn (and opponent != 'self')")
+        raise ValueError("opponent_params needs an opponent_fn (and an opponent other than "
+                         "'self' or 'league', which choose their own)")
     if opponent_fn is not None and (config.self_play or config.league):
         raise ValueError(f"opponent_fn was given but TrainConfig.opponent={config.opponent!r}")
     critic = config.advantage == "critic"

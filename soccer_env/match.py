@@ -115,8 +115,11 @@ def run(env: SoccerEnv, act_a: Act, params_a, act_b: Act, params_b, keys: jax.Ar
     """One game per key of `keys` [G] (see `match_fn`), `act_a` as team `a_side` [G] (default
     all 0: the left team). Returns numpy (counters [G, 2] in world order, trajectory or None)."""
     _, steps = check_args(env, len(keys), steps)
-    a_side = (np.zeros(len(keys), np.int32) if a_side is None
-              else np.asarray(a_side, np.int32))
+    a_side = np.zeros(len(keys), np.int32) if a_side is None else np.asarray(a_side)
+    if a_side.shape != (len(keys),) or not np.all((a_side == 0) | (a_side == 1)):
+        raise ValueError(f"a_side={a_side!r} is invalid: allowed 0 (left) or 1 (right) per game, "
+                         f"shape [{len(keys)}]")
+    a_side = a_side.astype(np.int32)
     fn = match_fn(env.config, act_a, act_b, steps, bool(record))
     totals, trajectory = fn(params_a, params_b, keys, a_side)
     return ({k: np.asarray(v) for k, v in totals.items()},

@@ -22,6 +22,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 
 import numpy as np
 
@@ -91,9 +92,9 @@ def replay_html(data: dict) -> str:
     payload = json.dumps(data, separators=(",", ":"), allow_nan=False).replace("<", "\\u003c")
     speeds = "".join(f'<option value="{x}"{" selected" if x == 1 else ""}>{x}x</option>'
                      for x in SPEEDS)
-    return (_PAGE.replace("__TITLE__", html.escape(data["title"]))
-            .replace("__SPEEDS__", speeds)
-            .replace("__DATA__", payload))
+    # One pass, so that a placeholder inside the title is not substituted again.
+    parts = {"__TITLE__": html.escape(data["title"]), "__SPEEDS__": speeds, "__DATA__": payload}
+    return re.sub("__TITLE__|__SPEEDS__|__DATA__", lambda m: parts[m.group(0)], _PAGE)
 
 
 def save_replay(states, path, config: EnvConfig | None = None, *, title: str | None = None,

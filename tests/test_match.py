@@ -76,3 +76,6 @@ def test_bad_arguments():
         match.play(ENV, CHASER, None, RANDOM, None, jax.random.PRNGKey(0), 2, steps=0)
     with pytest.raises(ValueError, match="SoccerEnv"):
         match.play(ENV.config, CHASER, None, RANDOM, None, jax.random.PRNGKey(0), 2)
+    for a_side in ([0, 2], [0], [[0, 1]]):
+        with pytest.raises(ValueError, match="a_side"):
+            match.play(ENV, CHASER, None, RANDOM, None, jax.random.PRNGKey(0), 2, a_side=a_side)

@@ -95,7 +95,7 @@ def test_inactive_players_and_inferred_config(match):
 
 
 def test_title_cannot_break_out_of_the_page(match, tmp_path):
-    title = '</script><script>alert("x")</script><!-- & "quotes"'
+    title = '</script><script>alert("x")</script><!-- & "quotes" __DATA__ __SPEEDS__'
     path = save_replay(match, tmp_path / "t.html", title=title)
     with open(path, encoding="utf-8") as f:
         text = f.read()

@@ -117,14 +117,18 @@ def test_league_with_seeds_logs_elo_and_resumes_exactly(tmp_path, cache_dir):
     snapshot pool restored from a checkpoint (the latest one removed) to the same weights."""
     out = tmp_path / "league"
     args = ["--preset", "smoke", "--opponent", "league", "--league-size", "2",
-            "--league-refresh-every", "2", "--seeds", "2", "--out", str(out), "--no-gif"]
+            "--league-refresh-every", "2", "--league-bots", "bot:chaser", "bot:random",
+            "--seeds", "2", "--out", str(out), "--no-gif"]
     proc = _train(args, cache_dir)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     with open(out / "metrics.jsonl") as f:
         rows = [json.loads(line) for line in f]
     checked = [r for r in rows if "win_rate" in r]
     assert checked and all(len(r["win_rate_per_seed"]) == 2 for r in checked)
-    assert all(len(r["elo_per_seed"]) == 2 and "elo" in r for r in checked)
+    for r in checked:
+        assert r["win_rate"] == pytest.approx(sum(r["win_rate_per_seed"]) / 2)
+        assert r["elo"] == pytest.approx(sum(r["elo_per_seed"]) / 2)
+        assert all(0 < e < 2000 for e in r["elo_per_seed"])
     assert rows[-1]["league_snapshots"] == 1 + rows[-1]["update"] // 2
     digest = _summary(out)["params_digest"]
     last = max(int(d) for d in os.listdir(out / "checkpoints") if d.isdigit())
@@ -134,6 +138,22 @@ def test_league_with_seeds_logs_elo_and_resumes_exactly(tmp_path, cache_dir):
     resumed = _train(["--out", str(out), "--resume", "--no-gif"], cache_dir)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert _summary(out)["params_digest"] == digest
+
+
+def test_resume_refuses_a_run_whose_preset_has_changed(smoke_run, tmp_path):
+    import shutil
+
+    out = tmp_path / "changed"
+    shutil.copytree(smoke_run[0], out)
+    with open(out / "config.json") as f:
+        saved = json.load(f)
+    saved["train"]["lr"] = 0.5  # as if the preset had said so when the run started
+    with open(out / "config.json", "w") as f:
+        json.dump(saved, f)
+    before = _summary(out)
+    with pytest.raises(ValueError, match="changed.*lr"):
+        train.run("smoke", {"out": str(out), "resume": True})
+    assert _summary(out) == before
 
 
 def test_existing_run_is_not_overwritten(smoke_run):
@@ -151,6 +171,7 @@ def test_existing_run_is_not_overwritten(smoke_run):
     ({"group_size": 0}, "group_size"),
     ({"opponent": "bot:nobody"}, "opponent"),
     ({"opponent": "league", "league_bots": ("bot:nobody",)}, "league_bots"),
+    ({"anneal_lr": True, "lr_anneal_updates": 5}, "anneal"),
     ({"eval_opponent": "nowhere"}, "opponent"),
 ])
 def test_bad_options_raise_clear_errors(overrides, match):

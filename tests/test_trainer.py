@@ -303,6 +303,9 @@ def test_league_opponent_plays_the_assigned_kind():
     act = jax.jit(_league_opponent(TINY_LEAGUE, env, trainer.network), static_argnums=2)
     key = jax.random.PRNGKey(4)
     chaser = soccer_env.bots.get("chaser", env.config)
+    random_bot = soccer_env.bots.get("random", env.config)
+    as_random = act(key, state, 1, {"snapshot": params, "kind": jnp.asarray(1)})
+    np.testing.assert_array_equal(as_random, random_bot(jax.random.split(key, 3)[1], state, 1))
     as_chaser = act(key, state, 1, {"snapshot": params, "kind": jnp.asarray(2)})
     np.testing.assert_array_equal(as_chaser, chaser(jax.random.split(key, 3)[2], state, 1))
     as_policy = act(key, state, 1, {"snapshot": params, "kind": jnp.asarray(0)})
@@ -320,7 +323,10 @@ def test_annealed_learning_rate_reaches_zero_after_the_anneal_updates():
     for _ in range(3):
         states.append(update(states[-1])[0])
     leaf = lambda s: np.asarray(jax.tree.leaves(s.params)[0])
-    assert not np.array_equal(leaf(states[0]), leaf(states[1]))  # learning while lr > 0
+    # Learning while lr > 0, for 2 whole updates: the schedule spans 2 x 4 epochs x 2 minibatch
+    # steps (one counted in updates would already be 0 during update 2).
+    assert not np.array_equal(leaf(states[0]), leaf(states[1]))
+    assert not np.array_equal(leaf(states[1]), leaf(states[2]))
     np.testing.assert_array_equal(leaf(states[2]), leaf(states[3]))  # lr is 0 from now on
 
 
