@@ -1,4 +1,4 @@
-"""A pure, PureJaxRL-style trainer: `make_trainer(config)` -> `Trainer(init, update)`.
+"""A pure, PureJaxRL-style trainer: `make_trainer(config)` -> `Trainer(init, update, gradient)`.
 
     trainer = make_trainer(TrainConfig(scenario="2v2", opponent="bot:positional"))
     state = jax.jit(trainer.init)(key)
@@ -10,8 +10,13 @@
 One `update` = branch rollouts from the trunk games (`lax.scan` over H inside a vmap over games
 and branches, agents/rollout.py), advantages (one switch: "grpo", "absolute", "critic"), then
 `epochs` passes of `num_minibatches` minibatch steps of the shared loss (agents/losses.py).
-Both functions are pure (no Python side effects, no host callbacks), so they jit and vmap over a
-leading seed axis of `TrainState`.
+All three functions are pure (no Python side effects, no host callbacks), so they jit and vmap
+over a leading seed axis of `TrainState`. `gradient(state)` is the loss gradient on one fresh
+batch at the current parameters (for gradient-variance studies, experiments/).
+
+Opponents: a scripted bot ("bot:NAME"), the current policy ("self"), or a league ("league"): a
+ring buffer of past snapshots in `TrainState.league`, refreshed every `league_refresh_every`
+updates, and every update each trunk game plays a snapshot or one of `league_bots`.
 
 How a sample gets its advantage (GRPO and absolute): the unit of comparison is the branch. Player
 i of branch g has the discounted return R[g, i] of the branch's first H steps (rewards after an
