@@ -85,15 +85,32 @@ def _train_config_cls():
     return TrainConfig
 
 
+def _field_comments(cls) -> dict[str, str]:
+    """The `# comment` after each field of a dataclass's source: the CLI's help texts."""
+    import inspect
+    import re
+
+    comments = {}
+    for line in inspect.getsource(cls).splitlines():
+        m = re.match(r"\s+(\w+): [^#]+#\s*(.+)$", line)
+        if m:
+            comments[m.group(1)] = m.group(2).strip()
+    return comments
+
+
 def _cli_fields():
     """(name, type, help) of every CLI option: run options, then TrainConfig fields."""
     TrainConfig = _train_config_cls()
     hints = typing.get_type_hints(TrainConfig)
+    comments = _field_comments(TrainConfig)
     fields = [(n, t, h) for n, (t, _, h) in RUN_FIELDS.items()]
     for f in dataclasses.fields(TrainConfig):
         if f.name == "env_overrides":
             continue  # not a flat value; set through presets or the Python API
-        fields.append((f.name, hints[f.name], f"TrainConfig.{f.name}"))
+        help_text = f"TrainConfig.{f.name}"
+        if f.name in comments:
+            help_text += f": {comments[f.name]}"
+        fields.append((f.name, hints[f.name], help_text))
     return fields
 
 

@@ -59,7 +59,7 @@ class TrainConfig:
     """
 
     # --- game ----------------------------------------------------------------------------
-    scenario: str = "2v2"
+    scenario: str = "2v2"  # a registered scenario (soccer_env.scenarios())
     opponent: str = "bot:positional"  # "bot:NAME", "bot:positional:DIFFICULTY", "self", "league"
     credit_weight: float | None = None  # None: the scenario's value
     ball_progress_weight: float | None = 0.5  # potential-based shaping toward the goal
@@ -76,31 +76,31 @@ class TrainConfig:
     num_games: int = 64  # trunk games
     group_size: int = 4  # G branches per trunk state
     horizon: int = 32  # H steps per branch
-    gamma: float = 0.99
+    gamma: float = 0.99  # discount
 
     # --- advantage estimator -------------------------------------------------------------
-    advantage: str = "grpo"  # one of ADVANTAGES
+    advantage: str = "grpo"  # "grpo" (team-relative), "absolute" (no baseline), "critic" (MAPPO)
     reward_to_go: bool = False  # grpo/absolute: score step t by the return from t on
-    leave_one_out: bool = False
-    normalize_std: bool = True
-    adv_eps: float = 1e-8
+    leave_one_out: bool = False  # grpo: baseline = the mean of the other group members
+    normalize_std: bool = True  # divide advantages by the group (critic: batch) std
+    adv_eps: float = 1e-8  # added to that std
     gae_lambda: float = 0.95  # critic only
     vf_coef: float = 0.5  # critic only
 
     # --- optimization --------------------------------------------------------------------
-    lr: float = 3e-4
+    lr: float = 3e-4  # Adam learning rate
     lr_anneal_updates: int = 0  # > 0: decay lr linearly to 0 over this many updates
-    clip_eps: float = 0.2
+    clip_eps: float = 0.2  # PPO ratio clipping
     kl_coef: float = 0.0  # beta: KL(pi || pi_ref) penalty
     ref_update_every: int = 10  # refresh pi_ref every N updates (0: keep the initial policy)
-    ent_coef: float = 0.01
-    epochs: int = 4
-    num_minibatches: int = 4
+    ent_coef: float = 0.01  # entropy bonus
+    epochs: int = 4  # passes over each update's batch
+    num_minibatches: int = 4  # minibatch steps per epoch
     max_grad_norm: float = 0.5  # 0: no clipping
 
     # --- network -------------------------------------------------------------------------
-    hidden_sizes: tuple[int, ...] = (128, 128)
-    activation: str = "tanh"
+    hidden_sizes: tuple[int, ...] = (128, 128)  # MLP layer widths
+    activation: str = "tanh"  # one of agents.networks.ACTIVATIONS
 
     def __post_init__(self):
         def fail(name, allowed):
@@ -541,6 +541,6 @@ def _league_refresh(config: TrainConfig, state: TrainState) -> dict:
     league = state.league
     due = state.update % config.league_refresh_every == 0
     slot = league["count"] % config.league_size
-    pool = jax.tree.map(lambda pool, p: jnp.where(due, pool.at[slot].set(p), pool),
+    pool = jax.tree.map(lambda pool, p: pool.at[slot].set(jnp.where(due, p, pool[slot])),
                         league["pool"], state.params)
     return {"pool": pool, "count": league["count"] + due.astype(jnp.int32)}

@@ -193,3 +193,10 @@ def test_unknown_preset_and_help(tmp_path, cache_dir):
 def test_resume_without_a_run_directory_is_an_error(tmp_path):
     with pytest.raises(Exception, match="config.json"):
         train.run("smoke", {"out": str(tmp_path / "missing"), "resume": True})
+
+
+def test_every_cli_option_has_a_help_text():
+    helps = {name: text for name, _, text in train._cli_fields()}
+    assert "league_size" in helps and "snapshots" in helps["league_size"]
+    bare = [n for n, text in helps.items() if text == f"TrainConfig.{n}"]
+    assert not bare, f"TrainConfig fields without a '# comment' (their --help text): {bare}"
