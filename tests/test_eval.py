@@ -49,6 +49,26 @@ def test_elo_orders_a_transitive_league_and_intervals_contain_ratings():
     assert np.all(lo <= ratings) and np.all(ratings <= hi)
 
 
+def test_elo_against_an_anchor_is_the_gap_of_the_score():
+    even = evaluation.elo_against({"win": 30, "draw": 40, "loss": 30})
+    assert even == pytest.approx(1000.0)
+    strong = evaluation.elo_against({"win": 7000, "draw": 1000, "loss": 2000}, anchor=1500.0)
+    assert strong == pytest.approx(1500.0 + 400 * math.log10(3), abs=0.5)  # a 75% score
+    weak = evaluation.elo_against({"win": 2000, "draw": 1000, "loss": 7000}, anchor=1500.0)
+    assert weak == pytest.approx(3000.0 - strong)
+    assert math.isfinite(evaluation.elo_against({"win": 128, "draw": 0, "loss": 0}))
+
+
+def test_elo_bootstrap_of_unvarying_results_collapses_onto_the_rating():
+    # Every resample equals the data, so the interval must be the rating itself; a bootstrap
+    # that iterates less than the point estimate misses a dominant player's rating.
+    results = {(0, 1): np.ones(128), (0, 2): np.ones(128), (1, 2): np.full(128, 0.5)}
+    ratings, lo, hi = evaluation.elo_with_intervals(results, 3, samples=5)
+    assert ratings[0] > ratings[1] + 500
+    np.testing.assert_allclose(lo, ratings, atol=0.01)
+    np.testing.assert_allclose(hi, ratings, atol=0.01)
+
+
 @pytest.fixture(scope="module")
 def positional():
     return evaluation.bot_act(soccer_env.bots.get("positional", ENV.config))
