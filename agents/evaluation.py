@@ -1,19 +1,15 @@
-"""Vectorized evaluation matches: win/draw/loss with Wilson intervals and match statistics.
+"""Evaluation of players: win/draw/loss with Wilson intervals, match statistics and Elo.
 
-A *player* here is anything with the bot signature once its parameters are bound:
-`act(params, key, state, team) -> int32 [T]`. Scripted bots ignore `params` (pass None);
-trained policies take their parameters as a traced argument, so evaluating a new checkpoint
-reuses the compiled match instead of compiling again.
+Players are `soccer_env.players.Player`s (scripted bots, trained policies); every game is a
+full episode from `env.reset` (no auto-reset), half with each side, all of them played by the
+one match runner `soccer_env.match` in one compiled program.
 
-    stats = evaluate(env, policy_act, params, bot_act, None, key, games=1000)
-
-Every game is a full episode from `env.reset` (no auto-reset), half with each side. The games
-are played by the match runner `soccer_env.match` (which also holds `bot_act` and COUNTERS).
+    stats = evaluate(env, agents.load_policy("runs/a"), players.resolve("bot:positional", env),
+                     key, games=1000)
 """
 
 from __future__ import annotations
 
-import functools
 import math
 
 import jax
@@ -21,41 +17,7 @@ import numpy as np
 
 from soccer_env import match
 from soccer_env.env import SoccerEnv
-from soccer_env.match import COUNTERS, Act, bot_act  # noqa: F401 (re-exported)
-
-
-@functools.lru_cache(maxsize=None)
-def policy_act(network, config, greedy: bool = True) -> Act:
-    """A policy network as `(params, key, state, team)`: it observes in `team`'s frame and acts
-    greedily (argmax) unless `greedy=False` (cached per network, game config and mode)."""
-    env = SoccerEnv(config)
-
-    def act(params, key, state, team):
-        obs = env.observe(state)[team]
-        mask = env.action_mask(state)[team]
-        actions, _ = network.act(key, params, obs, mask, greedy=greedy)
-        return actions
-
-    return act
-
-
-def play(env: SoccerEnv, act_left: Act, params_left, act_right: Act, params_right,
-         key: jax.Array, games: int, steps: int | None = None) -> dict[str, np.ndarray]:
-    """`games` vectorized episodes with `act_left` as team 0. Returns numpy int32 [games, 2]
-    per counter of COUNTERS (index 0 = the left team)."""
-    counters, _ = match.play(env, act_left, params_left, act_right, params_right, key, games,
-                             steps)
-    return counters
-
-
-def record_match(env: SoccerEnv, act_left: Act, params_left, act_right: Act, params_right,
-                 key: jax.Array, steps: int | None = None):
-    """One episode; returns the trajectory of states (leading time axis) and the counters.
-
-    The trajectory holds the state after each step, frozen once the episode has ended."""
-    counters, trajectory = match.run(env, act_left, params_left, act_right, params_right,
-                                     key[None], steps, record=True)
-    return (jax.tree.map(lambda x: x[0], trajectory), {k: v[0] for k, v in counters.items()})
+from soccer_env.players import Player
 
 
 def wilson_interval(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
@@ -106,16 +68,18 @@ def summarize(for_side: dict[str, np.ndarray], games_as: np.ndarray) -> dict:
     }
 
 
-def evaluate(env: SoccerEnv, act: Act, params, opp_act: Act, opp_params, key: jax.Array,
+def evaluate(env: SoccerEnv, player: Player, opponent: Player, key: jax.Array,
              games: int = 1000, steps: int | None = None) -> dict:
-    """Evaluate `act` against `opp_act` over `games` games, half on each side.
+    """Evaluate `player` against `opponent` over `games` games, half on each side (one
+    compiled program for both sides).
 
     Returns the eval.json statistics (see `summarize`) plus "by_side": the same split into
     games played as the left and as the right team.
     """
-    if games < 2:
-        raise ValueError(f"games={games} must be >= 2 (half are played on each side)")
-    both = head_to_head(env, act, params, opp_act, opp_params, key, games, steps)
+    if not isinstance(games, (int, np.integer)) or games < 2:
+        raise ValueError(f"games={games!r} is invalid: allowed an integer >= 2 (half are "
+                         "played on each side)")
+    both = match.head_to_head(env, player, opponent, key, games, steps)
     half = games // 2
     sides = np.concatenate([np.zeros(half, int), np.ones(games - half, int)])
     out = summarize(both, sides)
@@ -200,13 +164,3 @@ def outcomes(for_side: dict[str, np.ndarray]) -> np.ndarray:
     """Per-game points (1 win, 0.5 draw, 0 loss) of side 0 from counters [games, 2]."""
     goals = for_side["goals"]
     return np.where(goals[:, 0] > goals[:, 1], 1.0, np.where(goals[:, 0] == goals[:, 1], 0.5, 0.0))
-
-
-def head_to_head(env: SoccerEnv, act_a: Act, params_a, act_b: Act, params_b, key: jax.Array,
-                 games: int, steps: int | None = None) -> dict[str, np.ndarray]:
-    """Counters from a's side (index 0 = a) over `games` games, half with a on each side."""
-    k_left, k_right = jax.random.split(key)
-    half = games // 2
-    as_left = play(env, act_a, params_a, act_b, params_b, k_left, half, steps)
-    as_right = play(env, act_b, params_b, act_a, params_a, k_right, games - half, steps)
-    return {k: np.concatenate([as_left[k], as_right[k][:, ::-1]]) for k in COUNTERS}

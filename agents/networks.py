@@ -18,6 +18,7 @@ teammate (rewards are per player: `team_reward + credit_weight * credit`).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import Callable, Sequence
 
 import chex
@@ -25,6 +26,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from soccer_env.env import SoccerEnv
 
 # Logit of an illegal action. Finite (not -inf) so that softmax, log-softmax and their gradients
 # stay finite; exp(-1e9 - max) underflows to exactly 0 in float32.
@@ -152,29 +155,18 @@ def make_policy(num_actions: int, *, hidden_sizes: Sequence[int] = (128, 128),
     return PolicyNetwork(num_actions, hidden_sizes, activation, value_outputs, value_hidden)
 
 
-def policy_opponent(network: PolicyNetwork, env, *, greedy: bool = False):
-    """The policy as an opponent whose parameters are an argument:
-    `(key, state, team, params) -> int32 [T]` (for `make_trainer(..., opponent_params=...)`:
-    leagues of past snapshots kept in the training state)."""
+@functools.lru_cache(maxsize=None)
+def policy_act(network: PolicyNetwork, config, greedy: bool = True):
+    """The policy network as a player's `act(params, key, state, team) -> int32 [T]`
+    (`soccer_env.players.Player`): it observes the state in `team`'s frame, masks illegal
+    actions and acts greedily (argmax) unless `greedy=False`. The project's one observe ->
+    mask -> act (cached per network, game config and mode, so compiled matches are reused)."""
+    env = SoccerEnv(config)
 
-    def act(key, state, team, params):
+    def act(params, key, state, team):
         obs = env.observe(state)[team]  # [T, obs_dim], in `team`'s frame
         mask = env.action_mask(state)[team]
         actions, _ = network.act(key, params, obs, mask, greedy=greedy)
         return actions
 
     return act
-
-
-def policy_bot(network: PolicyNetwork, params: dict, env, *, greedy: bool = True):
-    """The policy as a function with the scripted bots' signature `(key, state, team) -> [T]`.
-
-    It observes the state in `team`'s frame (so the same parameters play either side); `team`
-    may be a Python int or a traced int32 scalar.
-    """
-    act = policy_opponent(network, env, greedy=greedy)
-
-    def bot(key, state, team):
-        return act(key, state, team, params)
-
-    return bot

@@ -47,8 +47,10 @@ from agents.advantages import (ADVANTAGES, alive_mask, discounted_returns, gae, 
                                rewards_to_go)
 from agents.losses import grpo_loss, value_loss
 from agents.networks import (ACTIVATIONS, PolicyNetwork, log_probs_and_entropy, make_policy,
-                             policy_opponent)
-from agents.rollout import OpponentFn, Rollout, make_branch_rollout
+                             policy_act)
+from agents.rollout import Rollout, make_branch_rollout
+from soccer_env.jsonio import from_json_dict, to_json_dict
+from soccer_env.players import Player, bot_player, describe, parse_spec
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
@@ -140,16 +142,11 @@ class TrainConfig:
         if (not isinstance(hs, tuple) or not hs
                 or any(not isinstance(h, int) or h < 1 for h in hs)):
             fail("hidden_sizes", "a non-empty tuple of positive integers")
-        if self.opponent not in ("self", "league"):
-            parse_opponent(self.opponent)  # raises ValueError naming TrainConfig.opponent
+        parse_spec(self.opponent, ("bot", "self", "league"), "TrainConfig.opponent")
         if not isinstance(self.league_bots, tuple):
-            fail("league_bots", "a tuple of 'bot:NAME[:DIFFICULTY]' strings")
+            fail("league_bots", f"a tuple of {describe(('bot',))} specs")
         for spec in self.league_bots:
-            try:
-                parse_opponent(spec)
-            except ValueError:
-                fail("league_bots", "a tuple of 'bot:NAME[:DIFFICULTY]' strings with NAME in "
-                     f"{soccer_env.bots.names()}")
+            parse_spec(spec, ("bot",), "TrainConfig.league_bots item")
         if not isinstance(self.league_bot_frac, (int, float)) or not 0 <= self.league_bot_frac <= 1:
             fail("league_bot_frac", "a number in [0, 1]")
         if self.league_bot_frac > 0 and not self.league_bots:
@@ -188,27 +185,14 @@ class TrainConfig:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
+        """The fields as a JSON-ready dict (tuples as lists); `from_dict` reads it back."""
+        return to_json_dict(self)
 
-
-def parse_opponent(spec: str) -> tuple[str, dict]:
-    """"bot:NAME" or "bot:positional:DIFFICULTY" -> (NAME, params). ValueError otherwise."""
-    names = soccer_env.bots.names()
-    allowed = (f"'self', 'league', 'bot:NAME' with NAME in {names}, or "
-               "'bot:positional:DIFFICULTY' (DIFFICULTY in [0, 1])")
-    parts = spec.split(":") if isinstance(spec, str) else []
-    if len(parts) < 2 or parts[0] != "bot" or parts[1] not in names or len(parts) > 3:
-        raise ValueError(f"TrainConfig.opponent={spec!r} is invalid: allowed {allowed}")
-    params = {}
-    if len(parts) == 3:
-        try:
-            difficulty = float(parts[2])
-        except ValueError:
-            difficulty = -1.0
-        if parts[1] != "positional" or not 0.0 <= difficulty <= 1.0:
-            raise ValueError(f"TrainConfig.opponent={spec!r} is invalid: allowed {allowed}")
-        params["difficulty"] = difficulty
-    return parts[1], params
+    @classmethod
+    def from_dict(cls, data: dict, source: str | None = None) -> "TrainConfig":
+        """Inverse of `to_dict`, through JSON: `from_dict(c.to_dict()) == c`. Missing fields
+        take their defaults; unknown fields raise ValueError naming `source` and them."""
+        return from_json_dict(cls, data, source)
 
 
 @struct.dataclass
@@ -325,39 +309,50 @@ def compute_advantages(config: TrainConfig, rollout: Rollout) -> Advantages:
     return Advantages(adv * weights, weights, None, returns)
 
 
-def make_trainer(config: TrainConfig, opponent_fn: OpponentFn | None = None,
-                 opponent_params=None) -> Trainer:
+def make_trainer(config: TrainConfig, opponent: Player | None = None, *,
+                 per_game: bool = False) -> Trainer:
     """Builds the pure `init(key) -> TrainState` and `update(state) -> (state, metrics)`.
 
-    opponent_fn: a `(key, state, team) -> int32 [T]` function for team 1 (any bot); it
-        overrides `config.opponent` (which must then not be "self").
-    opponent_params: optional pytree with a leading [num_games] axis (one opponent per trunk
-        game). Then `opponent_fn` is called `(key, state, team, params_of_that_game)`, e.g.
-        `agents.networks.policy_opponent(network, env)` with snapshots gathered from a league;
-        `init` stores it in `TrainState.opponent_params`, and `update` uses whatever is there.
+    opponent: a `soccer_env.players.Player` for team 1 (a bot, a frozen policy); it overrides
+        `config.opponent` (which must then not be "self" or "league").
+    per_game: the opponent's `params` have a leading [num_games] axis, one opponent per trunk
+        game (e.g. snapshots of a policy, `agents.players.policy_player(network, snapshots,
+        env.config, greedy=False)`); `init` stores them in `TrainState.opponent_params`, and
+        `update` uses whatever is there (replace them between updates, same shapes).
     """
     if not isinstance(config, TrainConfig):
         raise TypeError(f"config must be a TrainConfig, got {type(config).__name__}")
     env = soccer_env.SoccerEnv(config.env_config())
     T = env.team_size
-    if opponent_params is not None and (opponent_fn is None or config.self_play):
-        raise ValueError("opponent_params needs an opponent_fn (and an opponent other than "
-                         "'self' or 'league', which choose their own)")
-    if opponent_fn is not None and (config.self_play or config.league):
-        raise ValueError(f"opponent_fn was given but TrainConfig.opponent={config.opponent!r}")
+    if opponent is not None and not isinstance(opponent, Player):
+        raise ValueError(f"opponent must be a soccer_env.players.Player, got "
+                         f"{type(opponent).__name__} (soccer_env.players.resolve makes one)")
+    if opponent is not None and (config.self_play or config.league):
+        raise ValueError(f"an opponent player was given but TrainConfig.opponent="
+                         f"{config.opponent!r} chooses its own")
+    if per_game and (opponent is None or opponent.params is None):
+        raise ValueError("per_game=True needs an opponent player with per-game params")
     critic = config.advantage == "critic"
     network = make_policy(env.num_actions, hidden_sizes=config.hidden_sizes,
                           activation=config.activation, value_outputs=T if critic else 0)
+    opponent_params = None
     if config.league:
         opponent_fn = _league_opponent(config, env, network)
-    elif opponent_fn is None and not config.self_play:
-        name, params = parse_opponent(config.opponent)
-        opponent_fn = soccer_env.bots.get(name, env.config, **params)
-    if opponent_params is not None:
-        leading = {x.shape[0] if x.ndim else None for x in jax.tree.leaves(opponent_params)}
-        if leading != {config.num_games}:
-            raise ValueError(f"opponent_params leaves must have a leading num_games="
-                             f"{config.num_games} axis, got leading sizes {leading}")
+    elif config.self_play:
+        opponent_fn = None
+    else:
+        if opponent is None:
+            opponent = bot_player(parse_spec(config.opponent, ("bot",), "TrainConfig.opponent"),
+                                  env)
+        if per_game:
+            act, opponent_params = opponent.act, opponent.params
+            leading = {x.shape[0] if x.ndim else None for x in jax.tree.leaves(opponent_params)}
+            if leading != {config.num_games}:
+                raise ValueError(f"the opponent's params leaves must have a leading num_games="
+                                 f"{config.num_games} axis, got leading sizes {leading}")
+            opponent_fn = lambda key, state, team, params: act(params, key, state, team)  # noqa: E731
+        else:
+            opponent_fn = opponent
     L = 2 if opponent_fn is None else 1
     _, branch_rollout = make_branch_rollout(env, network, opponent_fn, horizon=config.horizon,
                                             with_value=critic)
@@ -506,13 +501,12 @@ def _league_opponent(config: TrainConfig, env, network):
     """The league's opponent function `(key, state, team, {"snapshot", "kind"}) -> [T]`: kind 0
     plays the game's snapshot (sampling its policy), kind j >= 1 plays `league_bots[j - 1]`.
     Every candidate acts and the game's kind selects (branch-free under vmap)."""
-    snapshot_act = policy_opponent(network, env)
-    bots = [soccer_env.bots.get(name, env.config, **params)
-            for name, params in map(parse_opponent, config.league_bots)]
+    snapshot_act = policy_act(network, env.config, greedy=False)
+    bots = [bot_player(parse_spec(spec, ("bot",)), env) for spec in config.league_bots]
 
     def act(key, state, team, assignment):
         keys = jax.random.split(key, 1 + len(bots))
-        choices = [snapshot_act(keys[0], state, team, assignment["snapshot"])]
+        choices = [snapshot_act(assignment["snapshot"], keys[0], state, team)]
         choices += [bot(k, state, team) for bot, k in zip(bots, keys[1:])]
         return jnp.stack(choices)[assignment["kind"]]
 

@@ -24,17 +24,21 @@ from as many samples, so methods without branches play G0 times more trunk games
 has a value network besides the shared policy network (the price of its baseline); its policy
 network is the same.
 
-`EXPERIMENT_PRESETS` is merged into train.py's presets: `python train.py --preset exp-grpo`
-trains one method of the full study alone (same config, budget and seeds).
+`register()` adds one train.py preset per method to `agents.presets` (through the
+`soccer_grpo.presets` entry point in pyproject.toml, so train.py does not import this package):
+`python train.py --preset exp-grpo` trains one method of the full study alone (same config,
+budget and seeds).
 """
 
 from __future__ import annotations
 
+from agents import presets
+from agents.trainer import TrainConfig
+
 # The `default` preset's game (train.py); the rest of TrainConfig keeps its defaults.
 BASE_TRAIN: dict = dict(scenario="2v2", opponent="bot:positional")
 # TrainConfig's defaults for the branching methods (B0, G0) and the horizon H: 8,192 simulated
-# steps per update. Written out so that importing the presets (train.py does, for --help)
-# does not import JAX; tests/test_experiments.py checks them against TrainConfig.
+# steps per update (tests/test_experiments.py checks them against TrainConfig).
 DEFAULT_GAMES, DEFAULT_GROUP, DEFAULT_HORIZON = 64, 4, 32
 
 METHODS: tuple[str, ...] = ("absolute", "grpo-team", "grpo-branch", "grpo", "critic")
@@ -72,13 +76,12 @@ def method_overrides(method: str, num_games: int, group_size: int) -> dict:
 def method_config(method: str, base=None):
     """The TrainConfig of `method` built on `base` (default: the `default` preset's game with
     TrainConfig's defaults); base's num_games and group_size are the branching methods' B0, G0."""
-    from agents.trainer import TrainConfig
-
     base = TrainConfig(**BASE_TRAIN) if base is None else base
     return base.replace(**method_overrides(method, base.num_games, base.group_size))
 
 
-def _experiment_presets() -> dict[str, dict]:
+def experiment_presets() -> dict[str, dict]:
+    """{"exp-METHOD": {"train": TrainConfig fields, "run": RunOptions fields}} of the study."""
     steps = FULL_UPDATES * DEFAULT_GAMES * DEFAULT_GROUP * DEFAULT_HORIZON
     run = dict(total_steps=steps, seeds=FULL_SEEDS, log_every=20, checkpoint_every=80,
                eval_every=40, eval_games_quick=128, anneal_lr=True)
@@ -86,4 +89,8 @@ def _experiment_presets() -> dict[str, dict]:
         m, DEFAULT_GAMES, DEFAULT_GROUP)), run=dict(run)) for m in METHODS}
 
 
-EXPERIMENT_PRESETS: dict[str, dict] = _experiment_presets()
+def register() -> None:
+    """Add the study's presets to `agents.presets` (the entry point train.py's registry loads)."""
+    for name, preset in experiment_presets().items():
+        presets.register(name, f"one method of the reproduction study: "
+                         f"{DESCRIPTIONS[name[4:]]}", **preset)

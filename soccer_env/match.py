@@ -1,13 +1,13 @@
 """The vectorized match runner: many games between two players in one jitted program.
 
-A *player* is `act(params, key, state, team) -> int32 [T]`: the actions of one team's T players
-for one unbatched game `state` (`team` 0 = left, 1 = right, traced). Scripted bots
-`(key, state, team)` become players with `bot_act(bot)` (their params are None); trained
-policies take their parameters as a traced argument, so a new checkpoint reuses the compiled
-match (`agents.evaluation.policy_act`).
+Players are `soccer_env.players.Player`s: `act(params, key, state, team) -> int32 [T]` with
+their parameters (scripted bots have none; a trained policy's parameters are a traced argument,
+so a new checkpoint reuses the compiled match).
 
-    counters, _ = soccer_env.match.play(env, bot_act(a), None, bot_act(b), None, key, games=100)
+    a, b = players.resolve("bot:positional", env), players.resolve("bot:chaser", env)
+    counters, _ = soccer_env.match.play(env, a, b, key, games=100)
     counters["goals"]                                   # int32 [100, 2], index 0 = left team
+    from_a = soccer_env.match.head_to_head(env, a, b, key, games=100)   # index 0 = player a
 
 Every game starts from `env.reset` (no auto-reset) and lasts `steps` steps (default
 `env.config.max_steps`), or less when its episode ends first (drills): from then on the state
@@ -16,14 +16,13 @@ Player a plays team `a_side[g]` of game g (default 0, the left), so both sides o
 head-to-head share one compilation. The keys of a step go to player a, player b and the game,
 in that order, whichever side a plays.
 
-`bots.play_match` / `bots.head_to_head` and `agents.evaluation.play` / `record_match` /
-`head_to_head` are thin wrappers over `play` and `run`.
+This is the one runner: evaluation (`agents.evaluation`), the bots' strength table, training's
+quick checks, eval.py, leagues and the study all play their matches here.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import Any, Callable
 
 import jax
 import jax.numpy as jnp
@@ -31,25 +30,12 @@ import numpy as np
 
 from soccer_env.config import EnvConfig
 from soccer_env.env import SoccerEnv, team_event_counts
-
-Act = Callable[[Any, jax.Array, Any, Any], jax.Array]  # (params, key, state, team) -> [T]
+from soccer_env.players import Act, Player
 
 # Per-game, per-team counters of a match: the events of `team_event_counts`, then the steps a
 # team had the ball (last touch) and its goals scored by the receiver of a completed pass.
 MATCH_STATS = ("goals", "shots", "shots_on_target", "passes", "passes_completed", "touches")
 COUNTERS = MATCH_STATS + ("possession_steps", "goals_after_pass")
-
-
-@functools.lru_cache(maxsize=None)
-def bot_act(bot) -> Act:
-    """A scripted bot `(key, state, team)` as a player `(params, key, state, team)` (cached, so
-    the same bot gives the same function and compiled matches are reused)."""
-
-    def act(params, key, state, team):
-        del params
-        return bot(key, state, team)
-
-    return act
 
 
 @functools.lru_cache(maxsize=128)
@@ -110,29 +96,57 @@ def check_args(env: SoccerEnv, games, steps, games_name: str = "games") -> tuple
     return int(games), int(steps)
 
 
-def run(env: SoccerEnv, act_a: Act, params_a, act_b: Act, params_b, keys: jax.Array,
-        steps: int | None = None, a_side=None, record: bool = False):
-    """One game per key of `keys` [G] (see `match_fn`), `act_a` as team `a_side` [G] (default
-    all 0: the left team). Returns numpy (counters [G, 2] in world order, trajectory or None)."""
+def _check_player(player, name: str) -> Player:
+    if not isinstance(player, Player):
+        raise ValueError(f"{name} must be a soccer_env.players.Player, got "
+                         f"{type(player).__name__} (players.resolve(spec, env) makes one)")
+    return player
+
+
+def run(env: SoccerEnv, a: Player, b: Player, keys: jax.Array, steps: int | None = None,
+        a_side=None, record: bool = False):
+    """One game per key of `keys` [G] (see `match_fn`), player `a` as team `a_side` [G]
+    (default all 0: the left team). Returns numpy (counters [G, 2] in world order, trajectory
+    or None)."""
     _, steps = check_args(env, len(keys), steps)
+    return _run(env, a, b, keys, steps, a_side, record)
+
+
+def _run(env, a, b, keys, steps, a_side, record):
+    a, b = _check_player(a, "a"), _check_player(b, "b")
     a_side = np.zeros(len(keys), np.int32) if a_side is None else np.asarray(a_side)
     if a_side.shape != (len(keys),) or not np.all((a_side == 0) | (a_side == 1)):
         raise ValueError(f"a_side={a_side!r} is invalid: allowed 0 (left) or 1 (right) per game, "
                          f"shape [{len(keys)}]")
-    a_side = a_side.astype(np.int32)
-    fn = match_fn(env.config, act_a, act_b, steps, bool(record))
-    totals, trajectory = fn(params_a, params_b, keys, a_side)
+    fn = match_fn(env.config, a.act, b.act, steps, bool(record))
+    totals, trajectory = fn(a.params, b.params, keys, a_side.astype(np.int32))
     return ({k: np.asarray(v) for k, v in totals.items()},
             None if trajectory is None else jax.tree.map(np.asarray, trajectory))
 
 
-def play(env: SoccerEnv, act_a: Act, params_a, act_b: Act, params_b, key: jax.Array,
-         games: int, steps: int | None = None, a_side=None, record: bool = False,
+def play(env: SoccerEnv, a: Player, b: Player, key: jax.Array, games: int,
+         steps: int | None = None, a_side=None, record: bool = False,
          games_name: str = "games"):
     """`games` games with keys `jax.random.split(key, games)`; otherwise as `run`."""
     games, steps = check_args(env, games, steps, games_name)
-    return run(env, act_a, params_a, act_b, params_b, jax.random.split(key, games), steps,
-               a_side, record)
+    return _run(env, a, b, jax.random.split(key, games), steps, a_side, record)
+
+
+def head_to_head(env: SoccerEnv, a: Player, b: Player, key: jax.Array, games: int,
+                 steps: int | None = None, games_name: str = "games") -> dict[str, np.ndarray]:
+    """Counters [games, 2] from a's side (index 0 = a) of `games` games, a on the left in the
+    first half of them and on the right in the rest: one compiled program for both sides."""
+    games, steps = check_args(env, games, steps, games_name)
+    a_side = (np.arange(games) >= games // 2).astype(np.int32)
+    counters, _ = _run(env, a, b, jax.random.split(key, games), steps, a_side, False)
+    return from_a_side(counters, a_side)
+
+
+def record(env: SoccerEnv, a: Player, b: Player, key: jax.Array, steps: int | None = None):
+    """One game, `a` as the left team: (trajectory of the states after each step, a State with
+    a leading time axis, frozen once the episode has ended; counters [2])."""
+    counters, trajectory = run(env, a, b, key[None], steps, record=True)
+    return (jax.tree.map(lambda x: x[0], trajectory), {k: v[0] for k, v in counters.items()})
 
 
 def from_a_side(counters: dict[str, np.ndarray], a_side) -> dict[str, np.ndarray]:
