@@ -90,6 +90,27 @@ def evaluate(env: SoccerEnv, player: Player, opponent: Player, key: jax.Array,
     return out
 
 
+def merge_matches(parts: list[dict]) -> dict:
+    """Statistics of several `evaluate` results of the same pairing together (compact:
+    the totals, win rate and the per-game means)."""
+    games = sum(p["games"] for p in parts)
+
+    def total(key, weight=lambda p: p["games"]):
+        return sum(p[key] * weight(p) for p in parts)
+
+    passes = total("passes_per_game")
+    goals = total("goals_for")
+    out = {k: sum(p[k] for p in parts) for k in ("games", "win", "draw", "loss")}
+    out["win_rate"] = out["win"] / games
+    for k in ("goals_for", "goals_against", "passes_per_game", "shots_per_game", "possession"):
+        out[k] = total(k) / games
+    out["pass_completion"] = (total("pass_completion", lambda p: p["passes_per_game"]
+                                    * p["games"]) / passes) if passes else 0.0
+    out["goals_after_pass_share"] = (total("goals_after_pass_share", lambda p: p["goals_for"]
+                                           * p["games"]) / goals) if goals else 0.0
+    return out
+
+
 # --- Elo ----------------------------------------------------------------------------------------
 
 

@@ -34,6 +34,8 @@ from typing import Callable
 import jax
 import jax.numpy as jnp
 
+from agents.trainer import make_trainer
+
 
 def flatten_batches(grads) -> jax.Array:
     """A pytree whose leaves have a leading batch axis K -> float32 [K, D]."""
@@ -91,7 +93,6 @@ def make_probe(config, num_batches: int, paired_advantage: str | None = None) ->
     changes. "paired_gap" is the largest trunk difference between the two (0: same batches).
     Pure; vmap it over a leading seed axis of `state` and `key`.
     """
-    from agents.trainer import make_trainer
 
     if num_batches < 2:
         raise ValueError(f"num_batches={num_batches} is invalid: allowed an integer >= 2")

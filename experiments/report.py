@@ -9,11 +9,14 @@ rewrites the conclusions as well as the tables. Figures go to figures/ beside th
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import sys
 
 import numpy as np
+
+from agents.evaluation import merge_matches, wilson_interval
 
 REFERENCE = "absolute"  # the traditional update the claims are made against
 GRPO_FAMILY = ("grpo-team", "grpo-branch", "grpo")
@@ -73,9 +76,6 @@ def final_win_rates(entry: dict, bot: str = "positional") -> np.ndarray:
 
 def pooled(rows: list[dict]) -> dict:
     """Statistics of all seeds' games together, with the win rate's 95% Wilson interval."""
-    from agents.evaluation import wilson_interval
-    from experiments.study import merge_matches
-
     out = merge_matches(rows)
     out["ci95"] = wilson_interval(out["win"], out["games"])
     return out
@@ -145,10 +145,10 @@ def variance_comparison(results: dict, method: str, kind: str) -> list[dict] | N
 
 
 def write_figures(results: dict, figures_dir: str) -> dict[str, str]:
-    import matplotlib
+    import matplotlib  # lazy: only the figures need it (the report's text does not)
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # lazy: as above, after choosing the Agg backend
 
     os.makedirs(figures_dir, exist_ok=True)
     methods = list(results["methods"])
@@ -408,13 +408,11 @@ def render(results: dict, figures: dict[str, str]) -> str:
         out += ["**What limits these conclusions.** Each seed trained for "
                 f"{steps / 1e6:.1f}M simulated steps, so every method is still early in "
                 f"learning (the best final mean win rate against bot:positional is {best:.0%}). "
-                "The verdicts describe early learning at this budget, not converged play: the "
-                "`default` preset, which is the `grpo-branch` configuration (branch groups, "
-                "no per-player credit) trained for 30M steps with the learning rate annealed "
-                "over them, beats bot:positional in 89.4% of 1000 games (README, 'What it "
-                "reaches today'). No method passes at this budget, so the cooperation claim "
-                "cannot be tested here; a longer study (about 10x, some 6 hours on this CPU) and "
-                "a game where passing pays are the next steps.", ""]
+                "The verdicts describe early learning at this budget, not converged play (the "
+                "`default` preset, the `grpo-branch` configuration trained much longer, is far "
+                "stronger: README, 'What it reaches today'). Where no method passes, the "
+                "cooperation claim cannot be tested; a longer study and a game where passing "
+                "pays are the next steps.", ""]
 
     out += ["## Setup", "",
             f"Game: {first['train_config']['scenario']} against "
@@ -594,8 +592,6 @@ def write_report(results: dict, path: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import json
-
     p = argparse.ArgumentParser(prog="python -m experiments.report",
                                 description="Write the study's report from results.json.")
     p.add_argument("results", help="results.json written by python -m experiments.study")

@@ -39,7 +39,22 @@ import platform
 import sys
 import time
 
-from experiments.presets import DESCRIPTIONS, FULL_SEEDS, FULL_UPDATES, METHODS
+import flax
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+import soccer_env
+from agents import evaluation
+from agents.networks import make_policy, policy_act
+from agents.trainer import TrainConfig, make_trainer
+from experiments import report as report_module
+from experiments.grad_variance import make_probe
+from experiments.presets import (BASE_TRAIN, DESCRIPTIONS, FULL_SEEDS, FULL_UPDATES, METHODS,
+                                 method_config)
+from soccer_env import SoccerEnv
+from soccer_env.players import Player
 
 DEFAULT_REPORT = os.path.join("docs", "grpo_soccer_report.md")
 POSITIONAL = "positional"
@@ -51,7 +66,6 @@ TRACKED = ("team_return", "goals_for", "goals_against", "passes", "entropy", "ap
 @dataclasses.dataclass(frozen=True)
 class StudyConfig:
     """Everything that defines a study run (results.json records it)."""
-
     name: str = "full"  # "quick" marks the report as a pipeline check
     methods: tuple[str, ...] = METHODS
     seeds: int = FULL_SEEDS  # independent runs per method, vmapped
@@ -107,8 +121,6 @@ class StudyConfig:
         return sorted({round(f * self.eval_points) for f in self.variance_at})
 
     def train_config(self, method: str):
-        from agents.trainer import TrainConfig
-        from experiments.presets import BASE_TRAIN, method_config
 
         config = method_config(method, TrainConfig(**{**BASE_TRAIN, **dict(self.base)}))
         return config.replace(lr_anneal_updates=self.updates if self.anneal_lr else 0)
@@ -140,13 +152,7 @@ def roster_act(network, env_config, bots: tuple[str, ...]):
     (params {"player": 0, "policy": ...}) or bot `bots[i - 1]` ({"player": i, ...}): the index
     is not batched over games, so `lax.switch` runs only the chosen player, and every match of
     the study (policy vs bot, policy vs policy) reuses one compiled match."""
-    import jax
-    import jax.numpy as jnp
-
-    import soccer_env
-    from agents import evaluation
-
-    policy = evaluation.policy_act(network, env_config, True)
+    policy = policy_act(network, env_config, True)
     bot_fns = [soccer_env.bots.get(name, env_config) for name in bots]
 
     def act(params, key, state, team):
@@ -163,10 +169,7 @@ def roster_act(network, env_config, bots: tuple[str, ...]):
 
 class Arena:
     """Matches of the study: policies (policy-network parameters) and bots on one roster."""
-
     def __init__(self, config, study: StudyConfig):
-        from agents.networks import make_policy
-        from soccer_env import SoccerEnv
 
         self.env = SoccerEnv(config.env_config())
         self.study = study
@@ -175,7 +178,6 @@ class Arena:
         self.act = roster_act(network, self.env.config, tuple(study.bots))
 
     def player(self, policy_params, bot: str | None = None) -> dict:
-        import jax.numpy as jnp
 
         index = 0 if bot is None else 1 + self.study.bots.index(bot)
         return {"player": jnp.asarray(index, jnp.int32), "policy": policy_params}
@@ -183,43 +185,17 @@ class Arena:
     def match(self, a: dict, b: dict, key, games: int) -> dict:
         """`evaluation.evaluate` of a against b (half the games on each side), played in calls
         of `eval_games` games (one compiled match) and merged; compact statistics."""
-        import jax
-
-        from agents import evaluation
-
         n = self.study.eval_games
         if games % n:
             raise ValueError(f"games={games} must be a multiple of eval_games={n}")
-        parts = [evaluation.evaluate(self.env, self.act, a, self.act, b,
+        parts = [evaluation.evaluate(self.env, Player(self.act, a, "a"), Player(self.act, b, "b"),
                                      jax.random.fold_in(key, i), n, steps=self.study.eval_steps)
                  for i in range(games // n)]
-        return merge_matches(parts)
-
-
-def merge_matches(parts: list[dict]) -> dict:
-    """Statistics of several `evaluation.evaluate` results of the same pairing together."""
-    games = sum(p["games"] for p in parts)
-
-    def total(key, weight=lambda p: p["games"]):
-        return sum(p[key] * weight(p) for p in parts)
-
-    passes = total("passes_per_game")
-    goals = total("goals_for")
-    out = {k: sum(p[k] for p in parts) for k in ("games", "win", "draw", "loss")}
-    out["win_rate"] = out["win"] / games
-    for k in ("goals_for", "goals_against", "passes_per_game", "shots_per_game", "possession"):
-        out[k] = total(k) / games
-    out["pass_completion"] = (total("pass_completion", lambda p: p["passes_per_game"]
-                                    * p["games"]) / passes) if passes else 0.0
-    out["goals_after_pass_share"] = (total("goals_after_pass_share", lambda p: p["goals_for"]
-                                           * p["games"]) / goals) if goals else 0.0
-    return out
+        return evaluation.merge_matches(parts)
 
 
 def policy_of(params, seed: int):
     """The policy network's parameters of one seed (the critic's value head left out)."""
-    import jax
-
     return jax.tree.map(lambda x: x[seed], params["policy"])
 
 
@@ -228,8 +204,6 @@ def policy_of(params, seed: int):
 
 def _to_list(x, digits: int = 6):
     """numpy -> JSON-ready nested lists (non-finite values become None)."""
-    import numpy as np
-
     x = np.asarray(x, np.float64)
     if x.ndim == 0:
         v = float(x)
@@ -240,11 +214,6 @@ def _to_list(x, digits: int = 6):
 def _programs(config, study: StudyConfig):
     """The method's compiled programs: (trainer, initial state [S, ...], run_chunk(state) ->
     (state, metrics [chunk, S]), probe(state, keys) -> variance stats [S], paired estimator)."""
-    import jax
-
-    from agents.trainer import make_trainer
-    from experiments.grad_variance import make_probe
-
     trainer = make_trainer(config)
     jit = functools.partial(jax.jit, compiler_options=(
         {"xla_backend_optimization_level": 0} if study.fast_compile else None))
@@ -264,9 +233,6 @@ def _programs(config, study: StudyConfig):
 def train_method(method: str, study: StudyConfig, arena: Arena) -> tuple[dict, object]:
     """Train `study.seeds` seeds of `method` with the measurements along the way.
     Returns (its entry of results.json, final parameters [S, ...])."""
-    import jax
-    import numpy as np
-
     config = study.train_config(method)
     S = study.seeds
     t0 = time.perf_counter()
@@ -352,8 +318,6 @@ def train_method(method: str, study: StudyConfig, arena: Arena) -> tuple[dict, o
 
 def _fold(key, *data: int):
     """A key for one match: `key` folded with each integer in turn."""
-    import jax
-
     for d in data:
         key = jax.random.fold_in(key, d)
     return key
@@ -362,11 +326,6 @@ def _fold(key, *data: int):
 def final_matches(study: StudyConfig, arena: Arena, finals: dict) -> tuple[dict, dict]:
     """Every method's seeds against every bot, and the methods against each other (seed s of
     one against seed s of the other). Returns ({method: {bot: [per-seed summaries]}}, elo)."""
-    import jax
-    import numpy as np
-
-    from agents import evaluation
-
     methods = list(finals)
     players = methods + [f"bot:{b}" for b in study.bots]
     results = {}  # (i, j) -> per-game points of i against j
@@ -411,11 +370,6 @@ def final_matches(study: StudyConfig, arena: Arena, finals: dict) -> tuple[dict,
 
 def machine_info() -> dict:
     """Where the study ran (the report prints it)."""
-    import flax
-    import jax
-    import numpy as np
-    import optax
-
     cpu = platform.processor() or platform.machine()
     mem_gb = None
     try:
@@ -437,8 +391,6 @@ def run_study(study: StudyConfig, out: str, report: str | None = None,
               command: str | None = None) -> dict:
     """Run the whole study, write OUT/results.json and the report (default OUT/report.md;
     with its figures in the report's directory under figures/). Returns the results."""
-    from experiments import report as report_module
-
     os.makedirs(out, exist_ok=True)
     started = datetime.datetime.now().astimezone()
     t0 = time.perf_counter()
