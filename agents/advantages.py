@@ -101,25 +101,56 @@ def rewards_to_go(rewards: jax.Array, dones: jax.Array, gamma: float) -> jax.Arr
 
 
 def gae(rewards: jax.Array, values: jax.Array, dones: jax.Array, last_value: jax.Array,
-        gamma: float, lam: float) -> tuple[jax.Array, jax.Array]:
+        gamma: float, lam: float, *, truncated: jax.Array | None = None
+        ) -> tuple[jax.Array, jax.Array]:
     """Generalized advantage estimation over time-major arrays.
 
     rewards, values [H, ...]; dones [H, ...] broadcastable to them (True: the episode ended on
-    that step, so there is no bootstrap from the next state, which is a fresh episode);
+    that step, by termination or by the time limit; the next state is a fresh episode);
     last_value [...]: value of the state after the last step.
+    truncated (keyword only) [H, ...] broadcastable like `dones`, True where the episode was cut
+    by the time limit (a subset of `dones`). The state after a truncated step is not a terminal
+    state, but its successor in the arrays is the next episode's first state, so there is nothing
+    to bootstrap from: as Brax's `compute_gae` does, the TD error of a truncated step is masked
+    out (advantage 0, value target = the value itself, so neither the policy nor the critic
+    learns from that step) and the trace is cut there. Only a terminated step
+    (`dones & ~truncated`) bootstraps with value 0 after it. `truncated=None` (the default)
+    treats every `done` as a termination: the behaviour of earlier versions, bit for bit.
     Returns (advantages [H, ...], value targets = advantages + values).
     """
-    dones = jnp.broadcast_to(
-        jnp.reshape(dones, dones.shape + (1,) * (rewards.ndim - dones.ndim)), rewards.shape)
-    not_done = 1.0 - dones.astype(jnp.float32)
-    next_values = jnp.concatenate([values[1:], last_value[None]], axis=0)
+    def full(flags):
+        flags = jnp.asarray(flags)
+        flags = jnp.reshape(flags, flags.shape + (1,) * (rewards.ndim - flags.ndim))
+        return jnp.broadcast_to(flags, rewards.shape)
 
-    def back(carry, x):
-        r, v, v_next, nd = x
-        delta = r + gamma * v_next * nd - v
-        carry = delta + gamma * lam * nd * carry
+    dones = full(dones)
+    next_values = jnp.concatenate([values[1:], last_value[None]], axis=0)
+    if truncated is None:
+        not_done = 1.0 - dones.astype(jnp.float32)
+
+        def back(carry, x):
+            r, v, v_next, nd = x
+            delta = r + gamma * v_next * nd - v
+            carry = delta + gamma * lam * nd * carry
+            return carry, carry
+
+        _, adv = jax.lax.scan(back, jnp.zeros_like(last_value),
+                              (rewards, values, next_values, not_done), reverse=True)
+        return adv, adv + values
+
+    truncated = full(truncated).astype(bool)
+    not_terminated = 1.0 - (dones.astype(bool) & ~truncated).astype(jnp.float32)
+    not_truncated = 1.0 - truncated.astype(jnp.float32)
+    # The trace continues only inside an episode: not after a termination, not after a cut.
+    continues = not_terminated * not_truncated
+
+    def back_cut(carry, x):
+        r, v, v_next, nt, ntr, c = x
+        delta = (r + gamma * v_next * nt - v) * ntr
+        carry = delta + gamma * lam * c * carry
         return carry, carry
 
-    _, adv = jax.lax.scan(back, jnp.zeros_like(last_value),
-                          (rewards, values, next_values, not_done), reverse=True)
+    _, adv = jax.lax.scan(back_cut, jnp.zeros_like(last_value),
+                          (rewards, values, next_values, not_terminated, not_truncated,
+                           continues), reverse=True)
     return adv, adv + values

@@ -41,10 +41,13 @@ class Transition:
     scan and vmap: [B, G, H, ...] from `branch_rollout`).
 
     obs [L, T, obs_dim], action_mask [L, T, A] bool, actions [L, T] int32, log_probs [L, T]
-    (behaviour policy), rewards [L, T], done [] (the episode ended on this step; the next state
-    is a fresh episode), goals [2] bool (world team order: left, right scored on this step),
-    passes [L] int32 completed passes, global_state [L, state_dim] and values [L, T] (critic only,
-    else empty arrays).
+    (behaviour policy), rewards [L, T], done [] (the episode ended on this step, terminated or
+    truncated; the next state is a fresh episode), truncated [] bool (the episode was cut by the
+    time limit on this step, `info["truncated"]`: a subset of `done`, so `done & ~truncated` is a
+    real termination; GAE bootstraps through neither, see agents.advantages.gae; keyword only,
+    None in hand-made transitions that do not record it), goals [2] bool (world team order:
+    left, right scored on this step), passes [L] int32 completed passes, global_state
+    [L, state_dim] and values [L, T] (critic only, else empty arrays).
     """
 
     obs: jax.Array
@@ -53,6 +56,7 @@ class Transition:
     log_probs: jax.Array
     rewards: jax.Array
     done: jax.Array
+    truncated: jax.Array | None = struct.field(default=None, kw_only=True)
     goals: jax.Array
     passes: jax.Array
     global_state: jax.Array
@@ -118,7 +122,7 @@ def make_branch_rollout(env, network: PolicyNetwork, opponent_fn: OpponentFn | N
             next_obs, next_state, reward, done, info = env.step(k_env, state, all_actions)
             transition = Transition(
                 obs=obs, action_mask=mask, actions=actions, log_probs=log_p,
-                rewards=reward[:L], done=done, goals=info["goal"],
+                rewards=reward[:L], done=done, truncated=info["truncated"], goals=info["goal"],
                 passes=jnp.sum(info["pass_completed"][:L], axis=-1).astype(jnp.int32),
                 global_state=gs, values=values)
             return (next_state, next_obs), transition

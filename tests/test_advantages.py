@@ -180,6 +180,141 @@ def test_gae_broadcasts_dones_over_players():
     np.testing.assert_allclose(adv, full, rtol=1e-6)
 
 
+# Rewards, values and the value after the last step of one 5-step trajectory, gamma, lambda.
+R5 = np.array([1.0, 2.0, 3.0, 4.0, 5.0], np.float32)
+V5 = np.array([0.5, 1.0, 1.5, 2.0, 2.5], np.float32)
+LAST5 = np.float32(3.0)
+GAMMA, LAM = 0.9, 0.8  # gamma * lambda = 0.72
+
+
+def gae_of(rewards, values, dones, last, truncated=None):
+    adv, targets = gae(jnp.asarray(rewards), jnp.asarray(values), jnp.asarray(dones),
+                       jnp.asarray(last), GAMMA, LAM,
+                       truncated=None if truncated is None else jnp.asarray(truncated))
+    return np.asarray(adv), np.asarray(targets)
+
+
+def test_gae_truncation_masks_the_step_and_cuts_the_trace():
+    # The time limit cuts the episode on step 2: step 3's state starts the next episode.
+    dones = np.array([False, False, True, False, False])
+    truncated = dones.copy()
+    adv, targets = gae_of(R5, V5, dones, LAST5, truncated)
+    # By hand, from the end: step 4 bootstraps from the last value, step 3 from step 4 ...
+    a4 = 5.0 + 0.9 * 3.0 - 2.5  # 5.2
+    a3 = (4.0 + 0.9 * 2.5 - 2.0) + 0.72 * a4  # 7.994
+    a2 = 0.0  # truncated: TD error masked, nothing to bootstrap from
+    a1 = (2.0 + 0.9 * 1.5 - 1.0) + 0.72 * a2  # 2.35: bootstraps from step 2's value, trace cut
+    a0 = (1.0 + 0.9 * 1.0 - 0.5) + 0.72 * a1  # 3.092
+    np.testing.assert_allclose(adv, [a0, a1, a2, a3, a4], rtol=1e-6)
+    np.testing.assert_allclose(targets, np.array([a0, a1, a2, a3, a4]) + V5, rtol=1e-6)
+    assert adv[2] == 0.0 and targets[2] == V5[2]  # exactly: the value is its own target
+    # Nothing crosses the cut: the later episode does not move the earlier one's advantages,
+    # nor the reward of the truncated step itself, and the earlier one does not move the later.
+    r, v = R5.copy(), V5.copy()
+    r[3:] += 100.0
+    v[3:] -= 50.0
+    r[2] += 7.0
+    moved, _ = gae_of(r, v, dones, LAST5, truncated)
+    np.testing.assert_array_equal(moved[:3], adv[:3])
+    r, v = R5.copy(), V5.copy()
+    r[:2] += 100.0
+    v[:2] -= 50.0
+    moved, _ = gae_of(r, v, dones, LAST5, truncated)
+    np.testing.assert_array_equal(moved[2:], adv[2:])
+
+
+def gae_before_truncation(rewards, values, dones, last_value, gamma, lam):
+    """gae as it was before the `truncated` argument (the default must stay this, bit for bit)."""
+    dones = jnp.broadcast_to(
+        jnp.reshape(dones, dones.shape + (1,) * (rewards.ndim - dones.ndim)), rewards.shape)
+    not_done = 1.0 - dones.astype(jnp.float32)
+    next_values = jnp.concatenate([values[1:], last_value[None]], axis=0)
+
+    def back(carry, x):
+        r, v, v_next, nd = x
+        delta = r + gamma * v_next * nd - v
+        carry = delta + gamma * lam * nd * carry
+        return carry, carry
+
+    _, adv = jax.lax.scan(back, jnp.zeros_like(last_value),
+                          (rewards, values, next_values, not_done), reverse=True)
+    return adv, adv + values
+
+
+def test_gae_default_is_the_old_gae_bit_for_bit():
+    rng = np.random.default_rng(7)
+    rewards = jnp.asarray(rng.normal(size=(6, 2, 3)), jnp.float32)
+    values = jnp.asarray(rng.normal(size=(6, 2, 3)), jnp.float32)
+    last = jnp.asarray(rng.normal(size=(2, 3)), jnp.float32)
+    dones = jnp.asarray(rng.random((6, 2)) < 0.3)
+    for fn in (lambda f: f, jax.jit):  # eager and compiled
+        new = fn(lambda *a: gae(*a, 0.97, 0.9))(rewards, values, dones, last)
+        old = fn(lambda *a: gae_before_truncation(*a, 0.97, 0.9))(rewards, values, dones, last)
+        np.testing.assert_array_equal(new[0], old[0])
+        np.testing.assert_array_equal(new[1], old[1])
+
+
+def test_gae_termination_is_unchanged():
+    # The episode terminates on step 2 (value 0 after it), with or without the truncated flags.
+    dones = np.array([False, False, True, False, False])
+    old, old_targets = gae_of(R5, V5, dones, LAST5)
+    new, new_targets = gae_of(R5, V5, dones, LAST5, np.zeros(5, bool))
+    a4 = 5.0 + 0.9 * 3.0 - 2.5
+    a3 = (4.0 + 0.9 * 2.5 - 2.0) + 0.72 * a4
+    a2 = 3.0 - 1.5  # terminal: r - v
+    a1 = (2.0 + 0.9 * 1.5 - 1.0) + 0.72 * a2
+    a0 = (1.0 + 0.9 * 1.0 - 0.5) + 0.72 * a1
+    np.testing.assert_allclose(old, [a0, a1, a2, a3, a4], rtol=1e-6)
+    np.testing.assert_allclose(old_targets, np.array([a0, a1, a2, a3, a4]) + V5, rtol=1e-6)
+    # Same numbers (up to float rounding: the masked path multiplies in another order).
+    np.testing.assert_allclose(new, old, rtol=1e-6)
+    np.testing.assert_allclose(new_targets, old_targets, rtol=1e-6)
+    # A truncation at the last step masks only that step: the rollout's last value belongs to
+    # the next episode.
+    last_cut = np.array([False, False, True, False, True])
+    adv, _ = gae_of(R5, V5, last_cut, LAST5, np.array([False] * 4 + [True]))
+    assert adv[4] == 0.0
+    np.testing.assert_allclose(adv[3], 4.0 + 0.9 * 2.5 - 2.0, rtol=1e-6)
+    np.testing.assert_allclose(adv[:3], old[:3], rtol=1e-6)
+
+
+def reference_gae_cut(rewards, values, dones, truncated, last_value, gamma, lam):
+    """Loop version: termination bootstraps with 0, truncation masks the step and cuts."""
+    H = len(rewards)
+    adv = np.zeros(H)
+    next_adv, next_value = 0.0, last_value
+    for t in reversed(range(H)):
+        if truncated[t]:
+            next_adv = 0.0
+        else:
+            nd = 0.0 if dones[t] else 1.0
+            delta = rewards[t] + gamma * next_value * nd - values[t]
+            next_adv = delta + gamma * lam * nd * next_adv
+        adv[t] = next_adv
+        next_value = values[t]
+    return adv
+
+
+def test_gae_with_truncations_matches_reference_and_broadcasts_over_players():
+    rng = np.random.default_rng(6)
+    H, B, T = 9, 4, 3
+    rewards = rng.normal(size=(H, B, T)).astype(np.float32)
+    values = rng.normal(size=(H, B, T)).astype(np.float32)
+    last = rng.normal(size=(B, T)).astype(np.float32)
+    dones = rng.random((H, B)) < 0.3
+    truncated = dones & (rng.random((H, B)) < 0.5)
+    adv, targets = gae_of(rewards, values, dones, last, truncated)
+    for b, i in np.ndindex(B, T):
+        want = reference_gae_cut(rewards[:, b, i], values[:, b, i], dones[:, b],
+                                 truncated[:, b], last[b, i], GAMMA, LAM)
+        np.testing.assert_allclose(adv[:, b, i], want, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(targets, adv + values, rtol=1e-6)
+    full = lambda x: np.broadcast_to(x[..., None], (H, B, T))
+    adv_full, _ = gae_of(rewards, values, full(dones), last, full(truncated))
+    np.testing.assert_array_equal(adv_full, adv)
+    assert np.all(adv[truncated] == 0.0)
+
+
 def test_public_names():
     assert agents.group_advantages is group_advantages
     assert set(agents.ADVANTAGES) == {"grpo", "absolute", "critic"}

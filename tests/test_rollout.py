@@ -131,3 +131,58 @@ def test_per_game_opponent_parameters():
         jax.random.PRNGKey(2), params, trunk, 2, {"action": jnp.array([0, 1])})
     moved = np.asarray(next_trunk.player_pos[:, 1, 0, 0] - trunk.player_pos[:, 1, 0, 0])
     assert abs(moved[0]) < 0.05 and moved[1] < -0.5  # team 1 attacks -x in the world
+
+
+def replay_flags(env, bot, key, state, actions, horizon):
+    """(terminated, truncated) [H] of the env's own info when the branch of `key` is played
+    again step by step with the recorded actions (same key split as play_branch)."""
+    step, act = jax.jit(env.step), jax.jit(bot, static_argnums=2)
+    terminated, truncated = [], []
+    for t, step_key in enumerate(jax.random.split(key, horizon)):
+        _, k_opp, k_env = jax.random.split(step_key, 3)
+        all_actions = jnp.concatenate([actions[t], act(k_opp, state, 1)[None]], axis=0)
+        _, state, _, _, info = step(k_env, state, all_actions)
+        terminated.append(bool(info["terminated"]))
+        truncated.append(bool(info["truncated"]))
+    return np.array(terminated), np.array(truncated)
+
+
+def test_truncated_flags_follow_the_time_limit():
+    # Matches never terminate: with max_steps=5 from kickoff the episode is cut on every 5th
+    # step (the env resets and the next episode runs another 5 steps).
+    env = soccer_env.make("2v2", max_steps=5)
+    network = agents.make_policy(env.num_actions, hidden_sizes=(8,))
+    params = network.init(jax.random.PRNGKey(0), env.obs_dim)
+    bot = soccer_env.bots.get("random", env)
+    _, branch_rollout = agents.make_branch_rollout(env, network, bot, horizon=12)
+    _, trunk = jax.jit(jax.vmap(env.reset))(jax.random.split(jax.random.PRNGKey(1), 2))
+    out, _ = jax.jit(branch_rollout, static_argnums=3)(jax.random.PRNGKey(2), params, trunk, 2)
+    tr = out.transitions
+    assert tr.truncated.shape == tr.done.shape == (2, 2, 12) and tr.truncated.dtype == bool
+    want = (np.arange(12) + 1) % 5 == 0  # steps 4 and 9
+    np.testing.assert_array_equal(tr.truncated, np.broadcast_to(want, (2, 2, 12)))
+    np.testing.assert_array_equal(tr.done, tr.truncated)
+
+
+def test_truncated_is_the_envs_flag_and_done_stays_either_end():
+    # A drill ends at a goal or a turnover (termination) or at max_steps (truncation): both
+    # happen in these branches, and the rollout records exactly the env's flags.
+    env = soccer_env.make("run_to_score_with_keeper", max_steps=6)
+    network = agents.make_policy(env.num_actions, hidden_sizes=(8,), value_outputs=env.team_size)
+    params = network.init(jax.random.PRNGKey(0), env.obs_dim, env.state_dim)
+    bot = soccer_env.bots.get("chaser", env)
+    horizon, B, G = 18, 2, 4
+    _, branch_rollout = agents.make_branch_rollout(env, network, bot, horizon=horizon,
+                                                   with_value=True)
+    _, trunk = jax.jit(jax.vmap(env.reset))(jax.random.split(jax.random.PRNGKey(1), B))
+    key = jax.random.PRNGKey(2)
+    out, _ = jax.jit(branch_rollout, static_argnums=3)(key, params, trunk, G)
+    tr = out.transitions
+    done, truncated = np.asarray(tr.done), np.asarray(tr.truncated)
+    assert truncated.any() and (done & ~truncated).any()  # both kinds of episode end occur
+    keys = jax.random.split(key, (B, G))
+    for b, g in np.ndindex(B, G):
+        terminated, cut = replay_flags(env, bot, keys[b, g], first(trunk, b),
+                                       tr.actions[b, g], horizon)
+        np.testing.assert_array_equal(truncated[b, g], cut)
+        np.testing.assert_array_equal(done[b, g], terminated | cut)
