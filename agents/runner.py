@@ -232,9 +232,14 @@ class _StopRequests:
             raise KeyboardInterrupt
         self.signame = signal.Signals(signum).name
 
-    def __exit__(self, *exc):
+    def release(self):
+        """Give the signals back to their previous handlers."""
         for sig, handler in self._previous.items():
             signal.signal(sig, handler)
+        self._previous = {}
+
+    def __exit__(self, *exc):
+        self.release()
         return False
 
 
@@ -248,6 +253,11 @@ def train(config: TrainConfig, options: RunOptions, *, preset: str = "custom",
     Raises ValueError for invalid input before anything is written, and `Interrupted` after
     saving a checkpoint when stopped by a signal.
     """
+    with _StopRequests() as stop:
+        return _train(config, options, preset, saved, progress, log, stop)
+
+
+def _train(config, options, preset, saved, progress, log, stop) -> dict:
     log = log or (lambda msg: print(msg, flush=True))
     progress = progress or (lambda row: log(format_progress(row)))
     command_start = time.perf_counter()
@@ -321,6 +331,7 @@ def train(config: TrainConfig, options: RunOptions, *, preset: str = "custom",
         update = int(meta["update"])
         wall_before = float(meta.get("wall_s", 0.0))
         rows = _read_metrics(metrics_path, update)
+        saved_update = update
         log(f"resuming {out} from update {update} (checkpoint {step0})")
     else:
         if options.resume:
@@ -329,6 +340,7 @@ def train(config: TrainConfig, options: RunOptions, *, preset: str = "custom",
         state = jax.jit(jax.vmap(trainer.init), out_shardings=state_sharding)(keys)
         update = 0
         rows = []
+        saved_update = -1  # no checkpoint yet
     if main_process:
         with open(os.path.join(out, "config.json"), "w") as f:
             json.dump({"preset": preset, "train": config.to_dict(), "run": options.to_dict(),
@@ -349,63 +361,62 @@ def train(config: TrainConfig, options: RunOptions, *, preset: str = "custom",
     start = time.perf_counter()
     last_win = None
     first_chunk = True
-    saved_update = update
-    with _StopRequests() as stop:
-        while update < n_updates and stop.signame is None:
-            t0 = time.perf_counter()
-            state, metrics = run_chunk(state)
-            update += chunk
-            metrics = jax.device_get(metrics)  # [chunk, S] each
-            dt = time.perf_counter() - t0
-            steps_done = update * steps_per_update
-            sps = chunk * steps_per_update * S / dt
-            quick_check = bool(options.eval_every) and update % options.eval_every == 0
-            if quick_check:  # every seed's policy against the evaluation opponent
-                quick = [evaluation.evaluate(env, policy_of(state, i), opponent,
-                                             jax.random.PRNGKey(10_000 + update),
-                                             games=options.eval_games_quick) for i in range(S)]
-                win_per_seed = [q["win_rate"] for q in quick]
-                elo_per_seed = [evaluation.elo_against(q) for q in quick]
-                last_win = float(np.mean(win_per_seed))
-            wall = wall_before + time.perf_counter() - start
-            for i in range(chunk):
-                u = update - chunk + i + 1
-                row = {"update": u, "env_steps": u * steps_per_update, "wall_s": round(wall, 3),
-                       "steps_per_s": sps}
-                for k, v in metrics.items():
-                    row[k] = float(np.mean(v[i]))
-                    if S > 1:
-                        row[k + "_per_seed"] = [float(x) for x in v[i]]
-                if i == chunk - 1 and quick_check:
-                    row["win_rate"] = last_win
-                    row["elo"] = float(np.mean(elo_per_seed))
-                    if S > 1:
-                        row["win_rate_per_seed"] = win_per_seed
-                        row["elo_per_seed"] = elo_per_seed
-                rows.append(row)
-                if main_process:
-                    with open(metrics_path, "a") as f:
-                        f.write(json.dumps(row, default=_json_default) + "\n")
-                if tb is not None:
-                    for k, v in row.items():
-                        if isinstance(v, float):
-                            tb.add_scalar(k, v, u)
-            progress(dict(rows[-1], total_updates=n_updates, last_win_rate=last_win,
-                          includes_compile=first_chunk))
-            first_chunk = False
-            if update % options.checkpoint_every == 0 or update >= n_updates:
-                checkpoints.save(update, state, state.params,
-                                 {"update": update, "env_steps": steps_done, "wall_s": wall})
-                saved_update = update
-        if stop.signame is not None:
-            if saved_update != update:
-                checkpoints.save(update, state, state.params,
-                                 {"update": update, "env_steps": update * steps_per_update,
-                                  "wall_s": wall_before + time.perf_counter() - start})
-            checkpoints.close()
+    while update < n_updates and stop.signame is None:
+        t0 = time.perf_counter()
+        state, metrics = run_chunk(state)
+        update += chunk
+        metrics = jax.device_get(metrics)  # [chunk, S] each
+        dt = time.perf_counter() - t0
+        steps_done = update * steps_per_update
+        sps = chunk * steps_per_update * S / dt
+        quick_check = bool(options.eval_every) and update % options.eval_every == 0
+        if quick_check:  # every seed's policy against the evaluation opponent
+            quick = [evaluation.evaluate(env, policy_of(state, i), opponent,
+                                         jax.random.PRNGKey(10_000 + update),
+                                         games=options.eval_games_quick) for i in range(S)]
+            win_per_seed = [q["win_rate"] for q in quick]
+            elo_per_seed = [evaluation.elo_against(q) for q in quick]
+            last_win = float(np.mean(win_per_seed))
+        wall = wall_before + time.perf_counter() - start
+        for i in range(chunk):
+            u = update - chunk + i + 1
+            row = {"update": u, "env_steps": u * steps_per_update, "wall_s": round(wall, 3),
+                   "steps_per_s": sps}
+            for k, v in metrics.items():
+                row[k] = float(np.mean(v[i]))
+                if S > 1:
+                    row[k + "_per_seed"] = [float(x) for x in v[i]]
+            if i == chunk - 1 and quick_check:
+                row["win_rate"] = last_win
+                row["elo"] = float(np.mean(elo_per_seed))
+                if S > 1:
+                    row["win_rate_per_seed"] = win_per_seed
+                    row["elo_per_seed"] = elo_per_seed
+            rows.append(row)
+            if main_process:
+                with open(metrics_path, "a") as f:
+                    f.write(json.dumps(row, default=_json_default) + "\n")
             if tb is not None:
-                tb.close()
-            raise Interrupted(out, update, stop.signame)
+                for k, v in row.items():
+                    if isinstance(v, float):
+                        tb.add_scalar(k, v, u)
+        progress(dict(rows[-1], total_updates=n_updates, last_win_rate=last_win,
+                      includes_compile=first_chunk))
+        first_chunk = False
+        if update % options.checkpoint_every == 0 or update >= n_updates:
+            checkpoints.save(update, state, state.params,
+                             {"update": update, "env_steps": steps_done, "wall_s": wall})
+            saved_update = update
+    if stop.signame is not None:
+        if saved_update != update:
+            checkpoints.save(update, state, state.params,
+                             {"update": update, "env_steps": update * steps_per_update,
+                              "wall_s": wall_before + time.perf_counter() - start})
+        checkpoints.close()
+        if tb is not None:
+            tb.close()
+        raise Interrupted(out, update, stop.signame)
+    stop.release()  # from here on Ctrl-C interrupts at once (the checkpoint is saved)
     train_s = time.perf_counter() - start
     wall_s = wall_before + train_s
     checkpoints.close()

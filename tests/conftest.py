@@ -9,6 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import json
+import os
+import subprocess
+import sys
 
 import jax
 import jax.numpy as jnp
@@ -186,3 +190,61 @@ def rollout_states(c2):
         return jax.tree.map(lambda x: x.reshape(games * steps, *x.shape[2:]), out)
 
     return run(jax.random.PRNGKey(7))
+
+
+# --- real run directories written by train.py (the user journey, shared by the whole session) --
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def cli_env(cache_dir, devices=None) -> dict:
+    """The environment of a CLI subprocess: a persistent XLA compilation cache shared by every
+    run of the session (only the first run of a program compiles), optional fake devices."""
+    env = dict(os.environ)
+    env["JAX_COMPILATION_CACHE_DIR"] = str(cache_dir)
+    env["JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS"] = "0"
+    env["JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES"] = "0"
+    if devices:
+        env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={devices}"
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    return env
+
+
+def run_cli(script_args, cache_dir, devices=None, timeout=600, **kwargs):
+    """`python SCRIPT ARGS...` from the checkout, as the README runs it."""
+    return subprocess.run([sys.executable, *script_args], cwd=ROOT,
+                          env=cli_env(cache_dir, devices), capture_output=True, text=True,
+                          timeout=timeout, **kwargs)
+
+
+def train_cli(args, cache_dir, devices=None, **kwargs):
+    return run_cli([os.path.join(ROOT, "train.py"), *map(str, args)], cache_dir, devices,
+                   **kwargs)
+
+
+def eval_cli(args, cache_dir, **kwargs):
+    return run_cli([os.path.join(ROOT, "eval.py"), *map(str, args)], cache_dir, **kwargs)
+
+
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+@pytest.fixture(scope="session")
+def xla_cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("xla_cache")
+
+
+@pytest.fixture(scope="session")
+def smoke_runs(tmp_path_factory, xla_cache):
+    """Two complete `python train.py --preset smoke` runs (seeds 0 and 1), as a new user starts
+    them: {"a": run dir, "b": run dir, "stdout": run a's output}."""
+    base = tmp_path_factory.mktemp("runs")
+    out = {}
+    for name, seed in (("a", 0), ("b", 1)):
+        proc = train_cli(["--preset", "smoke", "--out", base / name, "--seed", seed], xla_cache)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        out[name] = base / name
+        out.setdefault("stdout", proc.stdout)
+    return out

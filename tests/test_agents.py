@@ -97,9 +97,9 @@ def test_masking_in_real_games(env, network, params):
     assert np.any(np.asarray(actions) >= 9)  # kicks are sampled where they are legal
 
 
-def test_policy_bot_plays_either_side(env, network, params, game):
+def test_policy_player_plays_either_side(env, network, params, game):
     state = jax.jit(env.reset)(jax.random.PRNGKey(1))[1]
-    bot = jax.jit(agents.policy_bot(network, params, env))
+    bot = jax.jit(agents.policy_player(network, params, env.config))
     a0 = bot(jax.random.PRNGKey(0), state, 0)
     a1 = bot(jax.random.PRNGKey(0), state, jnp.int32(1))  # traced team
     assert a0.shape == a1.shape == (env.team_size,) and a0.dtype == jnp.int32

@@ -8,11 +8,10 @@ import math
 import jax
 import numpy as np
 import pytest
-from PIL import Image
-
-import eval as eval_cli
 import soccer_env
 from agents import evaluation
+from agents.cli import eval as eval_cli
+from soccer_env import players
 
 ENV = soccer_env.make("2v2", max_steps=120)
 
@@ -71,12 +70,11 @@ def test_elo_bootstrap_of_unvarying_results_collapses_onto_the_rating():
 
 @pytest.fixture(scope="module")
 def positional():
-    return evaluation.bot_act(soccer_env.bots.get("positional", ENV.config))
+    return players.resolve("bot:positional", ENV)
 
 
 def test_bot_against_itself_is_even(positional):
-    out = evaluation.evaluate(ENV, positional, None, positional, None, jax.random.PRNGKey(0),
-                              games=200)
+    out = evaluation.evaluate(ENV, positional, positional, jax.random.PRNGKey(0), games=200)
     assert out["win"] + out["draw"] + out["loss"] == out["games"] == 200
     # Points per game of a bot against itself: 1.5 up to sampling noise, wins ~ losses.
     assert abs(out["win"] - out["loss"]) < 0.2 * out["games"]
@@ -85,9 +83,8 @@ def test_bot_against_itself_is_even(positional):
 
 
 def test_stronger_bot_wins_and_statistics_are_consistent(positional):
-    weak = evaluation.bot_act(soccer_env.bots.get("random", ENV.config))
-    out = evaluation.evaluate(ENV, positional, None, weak, None, jax.random.PRNGKey(1),
-                              games=64)
+    weak = players.resolve("bot:random", ENV)
+    out = evaluation.evaluate(ENV, positional, weak, jax.random.PRNGKey(1), games=64)
     assert out["win_rate"] > 0.8 and out["goals_for"] > out["goals_against"]
     left, right = out["by_side"]["left"], out["by_side"]["right"]
     assert left["games"] + right["games"] == out["games"]
@@ -95,11 +92,9 @@ def test_stronger_bot_wins_and_statistics_are_consistent(positional):
     assert 0.0 <= out["possession"] <= 1.0 and 0.0 <= out["pass_completion"] <= 1.0
 
 
-def test_record_match_gives_a_trajectory(positional):
-    trajectory, counters = evaluation.record_match(ENV, positional, None, positional, None,
-                                                   jax.random.PRNGKey(2))
-    assert trajectory.player_pos.shape == (ENV.config.max_steps, 2, 2, 2)
-    assert counters["goals"].shape == (2,)
+def test_evaluate_rejects_too_few_games(positional):
+    with pytest.raises(ValueError, match="games"):
+        evaluation.evaluate(ENV, positional, positional, jax.random.PRNGKey(0), games=1)
 
 
 def test_eval_cli_rejects_bad_input_and_writes_nothing(tmp_path, capsys):
@@ -110,7 +105,9 @@ def test_eval_cli_rejects_bad_input_and_writes_nothing(tmp_path, capsys):
     assert list(run_dir.iterdir()) == []
     (run_dir / "config.json").write_text(json.dumps({"train": {}}))
     assert eval_cli.main([str(run_dir), "--opponent", "bot:nobody"]) == 2
-    assert "opponent" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--opponent='bot:nobody' is invalid" in err and "run directory" in err
+    assert "self" not in err  # eval.py's opponents: bots and runs only
     assert sorted(p.name for p in run_dir.iterdir()) == ["config.json"]
 
 
@@ -126,31 +123,3 @@ def test_eval_cli_rejects_a_bad_replay_path_and_writes_nothing(tmp_path, capsys)
         assert "--replay" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
     assert sorted(p.name for p in run_dir.iterdir()) == ["config.json"]
-
-
-def test_eval_cli_writes_the_replay_and_gif_of_one_recorded_match(tmp_path, monkeypatch,
-                                                                 positional, capsys):
-    # Training a run costs a minute: here the run's policy is the positional bot (loading a
-    # trained policy is covered by the train.py tests); everything else is eval.py's own path.
-    run_dir = tmp_path / "run"
-    run_dir.mkdir()
-    (run_dir / "config.json").write_text(json.dumps({"train": {}, "env": ENV.config.to_dict()}))
-    real_player = eval_cli._player
-    monkeypatch.setattr(eval_cli, "_player", lambda spec, env: real_player(
-        "bot:positional" if spec == str(run_dir) else spec, env))
-    replay, gif = tmp_path / "out" / "match.html", tmp_path / "match.gif"
-    assert eval_cli.main([str(run_dir), "--opponent", "bot:positional", "--games", "2",
-                          "--replay", str(replay), "--gif", str(gif)]) == 0
-    out = capsys.readouterr().out
-    assert str(replay) in out and str(gif) in out and (run_dir / "eval.json").exists()
-
-    # Both files show the same match: the one recorded with key seed + 1.
-    trajectory, _ = evaluation.record_match(ENV, positional, None, positional, None,
-                                            jax.random.PRNGKey(1))
-    text = replay.read_text(encoding="utf-8")
-    data = json.loads(text.split('id="replay-data">', 1)[1].split("</script>", 1)[0])
-    assert data["frames"]["score"] == trajectory.score.tolist()
-    assert data["frames"]["step"] == trajectory.step.tolist()
-    assert str(run_dir) in data["title"] and "bot:positional" in data["title"]
-    with Image.open(gif) as image:
-        assert image.n_frames == len(data["frames"]["step"]) == ENV.config.max_steps

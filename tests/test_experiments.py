@@ -19,21 +19,24 @@ from experiments.grad_variance import relative_variance
 
 
 def test_presets_share_the_default_game_and_budget():
-    import train
+    from agents import presets as registry
+    from agents.runner import prepare
     from agents.trainer import TrainConfig
 
     defaults = TrainConfig()
     assert (presets.DEFAULT_GAMES, presets.DEFAULT_GROUP, presets.DEFAULT_HORIZON) == (
         defaults.num_games, defaults.group_size, defaults.horizon)
-    default_game = train.PRESETS["default"]["train"]
+    default_game = registry.get("default").train
     assert presets.BASE_TRAIN == {k: default_game[k] for k in ("scenario", "opponent")}
     configs = {}
     for m in presets.METHODS:
-        config, run = train.resolve(f"exp-{m}", {})
+        # Registered through the entry point (train.py does not import experiments).
+        config, run = registry.get(f"exp-{m}").configs()
+        config = prepare(config, run)
         # The study's own config of the method (learning rate annealed over its updates).
         assert config == study.StudyConfig().train_config(m)
         configs[m] = config
-        assert run["total_steps"] == presets.FULL_UPDATES * 8192 and run["seeds"] >= 5
+        assert run.total_steps == presets.FULL_UPDATES * 8192 and run.seeds >= 5
     steps = {c.num_games * c.group_size * c.horizon for c in configs.values()}
     assert steps == {8192}
     # Only the advantage estimator and the batch shape it needs differ.

@@ -1,6 +1,7 @@
 """agents.trainer: the config, the advantage switch, and the pure jitted/vmapped update."""
 
 import dataclasses
+import json
 
 import jax
 import jax.numpy as jnp
@@ -9,6 +10,7 @@ import pytest
 
 import agents
 import soccer_env
+from soccer_env import players
 from agents.rollout import Rollout, Transition
 from agents.trainer import TrainConfig, compute_advantages, make_trainer
 
@@ -73,8 +75,58 @@ def test_config_defaults_and_env_overrides():
     assert (env_config.credit_weight, env_config.ball_progress_weight) == (0.0, 0.3)
     assert env_config.max_steps == 50 and env_config.team_size == 2
     assert TrainConfig(opponent="self").self_play
-    assert agents.parse_opponent("bot:positional:0.5") == ("positional", {"difficulty": 0.5})
     hash(config)  # static under jit
+
+
+def _round_trip_values(field, config):
+    """A non-default value of every TrainConfig field (so the round trip is not vacuous)."""
+    special = {"scenario": "3v3", "opponent": "league", "credit_weight": 0.25,
+               "ball_progress_weight": None, "env_overrides": (("max_steps", 50),
+                                                               ("boundary", "rules")),
+               "league_bots": ("bot:random", "bot:positional:0.5"), "advantage": "critic",
+               "activation": "relu", "hidden_sizes": (16, 8, 4), "lr_anneal_updates": 7,
+               "gamma": 0.9, "gae_lambda": 0.9, "clip_eps": 0.1, "league_bot_frac": 0.25}
+    if field.name in special:
+        return special[field.name]
+    default = getattr(config, field.name)
+    if isinstance(default, bool):
+        return not default
+    if isinstance(default, int):
+        return default * 2
+    if isinstance(default, float):
+        return default / 2
+    raise AssertionError(f"no test value for TrainConfig.{field.name}: add one")
+
+
+def test_config_round_trips_through_json_for_every_field():
+    """TrainConfig.from_dict(to_dict()) through JSON is the identity, field by field: each field
+    is set to a non-default value on its own (tuples, nested tuples, None and floats included),
+    and all together."""
+    base = TrainConfig()
+    changes = {f.name: _round_trip_values(f, base) for f in dataclasses.fields(TrainConfig)}
+    configs = [base.replace(**changes)]
+    for name, value in changes.items():
+        try:
+            configs.append(base.replace(**{name: value}))
+        except ValueError:  # a combination the validation refuses alone (e.g. critic extras)
+            continue
+    assert len(configs) > len(changes) // 2
+    for config in configs:
+        back = TrainConfig.from_dict(json.loads(json.dumps(config.to_dict())))
+        assert back == config and hash(back) == hash(config)
+        for f in dataclasses.fields(TrainConfig):
+            assert type(getattr(back, f.name)) is type(getattr(config, f.name)), f.name
+
+
+def test_config_from_dict_fills_missing_fields_and_names_unknown_ones():
+    old = TrainConfig().to_dict()
+    del old["league_bots"], old["stagger_start"]  # a run written before these fields existed
+    assert TrainConfig.from_dict(old) == TrainConfig()
+    with pytest.raises(ValueError, match=r"runs/x/config.json.*unknown TrainConfig fields "
+                                         r"\['warp_speed'\]"):
+        TrainConfig.from_dict(dict(old, warp_speed=9), source="runs/x/config.json")
+    with pytest.raises(ValueError, match="TrainConfig.lr"):
+        TrainConfig.from_dict(dict(old, lr=-1.0))
 
 
 # --- the advantage switch, on a hand-made rollout ---------------------------------------------
@@ -217,7 +269,7 @@ def test_every_estimator_and_opponent_traces(advantage, opponent):
     assert ("value" in state.params) == (advantage == "critic")
 
 
-def test_opponent_fn_overrides_the_configured_opponent():
+def test_an_opponent_player_overrides_the_configured_opponent():
     config = TrainConfig(scenario="1v1", num_games=2, group_size=2, horizon=3,
                          num_minibatches=2, hidden_sizes=(8,))
     calls = []
@@ -226,11 +278,13 @@ def test_opponent_fn_overrides_the_configured_opponent():
         calls.append(team)
         return jnp.zeros((1,), jnp.int32)
 
-    trainer = make_trainer(config, opponent_fn=idle)
+    trainer = make_trainer(config, players.from_bot(idle))
     jax.eval_shape(trainer.update, jax.eval_shape(trainer.init, jax.random.PRNGKey(0)))
     assert calls == [1]  # traced once, for team 1
     with pytest.raises(ValueError, match="self"):
-        make_trainer(config.replace(opponent="self"), opponent_fn=idle)
+        make_trainer(config.replace(opponent="self"), players.from_bot(idle))
+    with pytest.raises(ValueError, match="Player"):
+        make_trainer(config, idle)
 
 
 def test_league_style_opponent_parameters_live_in_the_state():
@@ -240,15 +294,16 @@ def test_league_style_opponent_parameters_live_in_the_state():
     network = agents.make_policy(env.team_size + 9, hidden_sizes=(8,))
     snapshot = network.init(jax.random.PRNGKey(3), soccer_env.SoccerEnv(env).obs_dim)
     per_game = jax.tree.map(lambda x: jnp.stack([x, 2 * x]), snapshot)  # [num_games, ...]
-    opponent = agents.policy_opponent(network, soccer_env.SoccerEnv(env))
-    trainer = make_trainer(config, opponent_fn=opponent, opponent_params=per_game)
+    opponent = agents.policy_player(network, per_game, env, greedy=False)
+    trainer = make_trainer(config, opponent, per_game=True)
     state = jax.eval_shape(trainer.init, jax.random.PRNGKey(0))
     new_state, _ = jax.eval_shape(trainer.update, state)
     assert jax.tree.structure(new_state.opponent_params) == jax.tree.structure(per_game)
     with pytest.raises(ValueError, match="num_games"):
-        make_trainer(config, opponent_fn=opponent, opponent_params=snapshot)
-    with pytest.raises(ValueError, match="opponent_fn"):
-        make_trainer(config, opponent_params=per_game)
+        make_trainer(config, opponent._replace(params=snapshot), per_game=True)
+    with pytest.raises(ValueError, match="per_game"):
+        make_trainer(config, players.resolve("bot:chaser", soccer_env.SoccerEnv(env)),
+                     per_game=True)
 
 
 TINY_LEAGUE = TrainConfig(scenario="1v1", opponent="league", num_games=4, group_size=2,
@@ -309,8 +364,8 @@ def test_league_opponent_plays_the_assigned_kind():
     as_chaser = act(key, state, 1, {"snapshot": params, "kind": jnp.asarray(2)})
     np.testing.assert_array_equal(as_chaser, chaser(jax.random.split(key, 3)[2], state, 1))
     as_policy = act(key, state, 1, {"snapshot": params, "kind": jnp.asarray(0)})
-    expected = agents.policy_opponent(trainer.network, env)(jax.random.split(key, 3)[0],
-                                                            state, 1, params)
+    expected = agents.policy_act(trainer.network, env.config, greedy=False)(
+        params, jax.random.split(key, 3)[0], state, 1)
     np.testing.assert_array_equal(as_policy, expected)
 
 

@@ -87,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     except Interrupted as stop:
         print(f"\n{stop}", file=sys.stderr)
         return 130
+    except KeyboardInterrupt:  # during the final evaluation: training is saved
+        print("\ninterrupted after training (its last checkpoint is saved): evaluate it with "
+              "python eval.py RUN_DIR", file=sys.stderr)
+        return 130
     return 0
 
 
