@@ -10,16 +10,8 @@ from __future__ import annotations
 import dataclasses
 import math
 
-# Initial-state layouts. "match" is a full game from a kickoff; the others are academy drills in
-# the spirit of Google Research Football (see soccer_env/scenarios.py).
-LAYOUTS = (
-    "match",
-    "empty_goal",
-    "run_to_score_with_keeper",
-    "pass_and_shoot_with_keeper",
-    "3v1_with_keeper",
-    "counterattack",
-)
+from soccer_env.layouts import LAYOUTS
+
 BOUNDARIES = ("walls", "rules")
 
 
@@ -37,7 +29,7 @@ class EnvConfig:
     field_width: float = 13.0
     goal_width: float = 4.0
     max_steps: int = 400
-    layout: str = "match"  # one of LAYOUTS: how reset places players and ball
+    layout: str = "match"  # a key of layouts.LAYOUTS: how reset places players and ball
     boundary: str = "walls"  # "walls": the ball bounces off the lines; "rules": restarts
 
     # --- episode rules -----------------------------------------------------------------------
@@ -121,14 +113,12 @@ class EnvConfig:
             if not isinstance(value, (int, float)) or not math.isfinite(value):
                 fail(name, "a finite number")
         if self.layout not in LAYOUTS:
-            fail("layout", f"one of {LAYOUTS}")
+            fail("layout", f"one of {tuple(LAYOUTS)}")
         if self.boundary not in BOUNDARIES:
             fail("boundary", f"one of {BOUNDARIES}")
-        from soccer_env.scenarios import LAYOUT_MIN_TEAM_SIZE  # avoid an import cycle
-
-        if self.team_size < LAYOUT_MIN_TEAM_SIZE[self.layout]:
-            fail("team_size", f">= {LAYOUT_MIN_TEAM_SIZE[self.layout]} for layout "
-                 f"{self.layout!r}")
+        min_team_size = LAYOUTS[self.layout].min_team_size
+        if self.team_size < min_team_size:
+            fail("team_size", f">= {min_team_size} for layout {self.layout!r}")
 
     def replace(self, **changes) -> "EnvConfig":
         """A copy with some fields changed (validated again)."""

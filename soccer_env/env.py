@@ -17,16 +17,19 @@ import jax.numpy as jnp
 import jax.scipy.special
 
 from soccer_env import observations, physics, rules
+from soccer_env.actions import NUM_MOVES, Action, num_actions, teammate_index
 from soccer_env.config import EnvConfig
-from soccer_env.physics import FIRST_PASS, TEAM_SIGN
-from soccer_env.scenarios import initial_state_from_uniforms, num_uniforms
-from soccer_env.types import NO_RESTART, State
+from soccer_env.constants import TEAM_SIGN
+from soccer_env.layouts import initial_state_from_uniforms, num_uniforms
+from soccer_env.render.frame import render_frame
+from soccer_env.types import Restart, State
 
 
 class SoccerEnv:
     """A 2D soccer game between two teams of `config.team_size` players.
 
-    Actions (per player, in its team's frame, "forward" = toward the opponent goal):
+    Actions (per player, in its team's frame, "forward" = toward the opponent goal; named by
+    `soccer_env.actions.Action`):
         0 idle (decelerate); 1..8 move at (index - 1) * 45 degrees (1 forward, 3 left, 5 back,
         7 right); 9 shoot at the opponent goal; 10 .. 10 + T - 2 pass to teammate k (teammates in
         index order, the passer skipped). Kicks act only within `kick_range` of the ball,
@@ -49,7 +52,7 @@ class SoccerEnv:
 
     @property
     def num_actions(self) -> int:
-        return physics.num_actions(self.config.team_size)
+        return num_actions(self.config.team_size)
 
     @property
     def obs_dim(self) -> int:
@@ -83,8 +86,8 @@ class SoccerEnv:
         T = self.config.team_size
         active = state.active
         in_range = physics.in_kick_range(self.config, state.player_pos, state.ball_pos, active)
-        moves = jnp.broadcast_to(active[..., None], (2, T, 8))
-        mates = active[:, physics.teammate_index(T)]  # [2, T, T-1]
+        moves = jnp.broadcast_to(active[..., None], (2, T, NUM_MOVES))
+        mates = active[:, teammate_index(T)]  # [2, T, T-1]
         passes = in_range[..., None] & mates
         return jnp.concatenate(
             [jnp.ones((2, T, 1), bool), moves, in_range[..., None], passes], axis=-1)
@@ -112,7 +115,7 @@ class SoccerEnv:
         chex.assert_shape(actions, (2, T))
         actions = jnp.clip(jnp.asarray(actions, jnp.int32), 0, self.num_actions - 1)
         active = state.active
-        actions = jnp.where(active, actions, 0)
+        actions = jnp.where(active, actions, Action.IDLE)
 
         # Kicks are decided on the positions the players see, before anyone moves.
         # A standard normal from the step's uniform draw (inverse CDF), scaling the aim error.
@@ -140,7 +143,7 @@ class SoccerEnv:
         touch_advance = touch & (ball_vel[0] * attack > 0)
         shot = kicker & is_shot
         shot_on_target = shot & _on_target(cfg, state.ball_pos, kick_vel, attack)
-        is_pass = kicker & (actions >= FIRST_PASS)
+        is_pass = kicker & (actions >= Action.FIRST_PASS)
         # A pass in flight is completed when a teammate of the passer touches the ball next.
         receiver = touch & ~state.pass_from
         pass_completed = state.pass_from & jnp.any(receiver, axis=1, keepdims=True)
@@ -155,7 +158,7 @@ class SoccerEnv:
         ball_progress = (ball_pos[0] - ball_before[0]) * (2.0 / cfg.field_length)
 
         # --- restarts ----------------------------------------------------------------------
-        restart = jnp.full((), NO_RESTART, jnp.int32)
+        restart = jnp.full((), int(Restart.NO_RESTART), jnp.int32)
         if cfg.boundary == "rules":
             pos, vel, ball_pos, ball_vel, restart = rules.restart_if_out(
                 cfg, pos, vel, active, ball_pos, ball_vel, last_touch, scored)
@@ -163,7 +166,7 @@ class SoccerEnv:
             pos, vel, ball_pos, ball_vel, kickoff = rules.kickoff_after_goal(
                 cfg, pos, vel, active, ball_pos, ball_vel, goal)
             restart = jnp.maximum(restart, kickoff)
-        restarted = restart != NO_RESTART
+        restarted = restart != Restart.NO_RESTART
         pass_from = jnp.where(restarted, False, pass_from)
         last_touch = jnp.where(scored, False, last_touch)
 
@@ -210,8 +213,6 @@ class SoccerEnv:
     # --- rendering -------------------------------------------------------------------------
     def render(self, state: State, **kwargs):
         """uint8 [H, W, 3] picture of one game state (see soccer_env.render.render_frame)."""
-        from soccer_env.render import render_frame
-
         return render_frame(self.config, state, **kwargs)
 
 

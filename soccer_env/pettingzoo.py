@@ -39,6 +39,7 @@ import numpy as np
 from pettingzoo import ParallelEnv
 from pettingzoo.utils.conversions import parallel_to_aec
 
+from soccer_env import observations
 from soccer_env.config import EnvConfig
 from soccer_env.env import SoccerEnv
 from soccer_env.scenarios import scenario_config
@@ -46,91 +47,23 @@ from soccer_env.scenarios import scenario_config
 TEAM_NAMES = ("left", "right")
 # Per-player event flags of `SoccerEnv.step_env`'s info, copied into each agent's step info.
 EVENTS = ("touch", "pass_completed", "shot", "goal_scored")
-# Inactive drill players are parked this far beyond the touchline (scenarios._drill); the
-# observation bounds cover them so that `state()` stays inside `state_space` in drills too.
-_PARK_MARGIN = 2.5
 
 
 # ---------------------------------------------------------------------------------------------
-# Bounds of observations and global states.
-
-
-def _extent(config: EnvConfig) -> tuple[float, float]:
-    """Half-extents (X, Y) in metres of a box holding every player and ball position that an
-    observation can show: the pitch plus the run-off of `rules` mode, the clearance push of a
-    restart, one step of the fastest ball past the goal line, a body-bounce, and parked players."""
-    margin = (1.0 + config.restart_clearance + config.ball_max_speed * config.dt
-              + config.player_radius + config.ball_radius)
-    margin = max(margin, _PARK_MARGIN)
-    return config.field_length / 2 + margin, config.field_width / 2 + margin
-
-
-# The physics caps player speed at `player_max_speed` after collisions too; the small factor
-# covers float rounding of that cap (and the adapter clips to the bound, so the declared Box
-# always holds).
-PLAYER_SPEED_FACTOR = 1.01
-
-
-def _speed_bounds(config: EnvConfig) -> tuple[float, float]:
-    """(player, ball) speed bounds in m/s. The ball is capped at `ball_max_speed` before a body
-    bounce, which adds at most (1 + restitution) x the body's speed."""
-    player = PLAYER_SPEED_FACTOR * config.player_max_speed
-    ball = config.ball_max_speed + (1.0 + config.ball_restitution) * player
-    return player, ball
+# Bounds of observations and global states: the blocks of `soccer_env.observations`.
 
 
 def observation_bounds(config: EnvConfig) -> tuple[np.ndarray, np.ndarray]:
-    """(low, high) float32 [obs_dim] bounds of one player's observation (see
-    `soccer_env.observations` for the layout). Positions follow from the pitch geometry,
+    """(low, high) float32 [obs_dim] bounds of one player's observation, block by block
+    (`soccer_env.observations.observation_layout`): positions follow from the pitch geometry,
     velocities from the speed caps, flags and one-hots are in [0, 1]."""
-    T = config.team_size
-    s = 2.0 / config.field_length  # the observation's position scale
-    X, Y = _extent(config)
-    pv, bv = _speed_bounds(config)
-    pv_n = pv / config.player_max_speed
-    half = config.field_length / 2
-
-    def sym(*values):
-        return [(-v, v) for v in values]
-
-    def others(n):
-        # n other players as five blocks of n: relative x, y, vx, vy, on the pitch.
-        return (sym(2 * X * s) * n + sym(2 * Y * s) * n + sym(2 * pv_n) * 2 * n
-                + [(0.0, 1.0)] * n)
-
-    bounds = (
-        sym(X * s, Y * s)  # own position
-        + sym(pv_n, pv_n)  # own velocity
-        + sym(2 * X * s, 2 * Y * s)  # ball relative position
-        + sym((bv + pv) / config.ball_max_speed, (bv + pv) / config.ball_max_speed)
-        + others(T - 1)  # teammates
-        + others(T)  # opponents
-        + [((-half - X) * s, (-half + X) * s), (-Y * s, Y * s)]  # own goal relative
-        + [((half - X) * s, (half + X) * s), (-Y * s, Y * s)]  # opponent goal relative
-        + [(-1.0, 1.0), (0.0, 1.0)]  # score difference, time left
-        + [(0.0, 1.0)] * T  # own index one-hot
-        + [(0.0, 1.0)] * (1 + (T - 1) + T)  # in kick range: self, teammates, opponents
-        + [(-1.0, 1.0), (0.0, 1.0)]  # possession, self on the pitch
-    )
-    low, high = np.array(bounds, np.float32).T
-    return low, high
+    return observations.observation_bounds(config)
 
 
 def state_bounds(config: EnvConfig) -> tuple[np.ndarray, np.ndarray]:
-    """(low, high) float32 [state_dim] bounds of one team's global state."""
-    T = config.team_size
-    s = 2.0 / config.field_length
-    X, Y = _extent(config)
-    pv, bv = _speed_bounds(config)
-    team = ([X * s, Y * s] * T + [pv / config.player_max_speed] * 2 * T, [1.0] * T)
-    high = (team[0] + team[1]) * 2 + [X * s, Y * s] + [bv / config.ball_max_speed] * 2
-    high = np.array(high + [1.0, 1.0, 1.0], np.float32)
-    low = -high
-    # Flags (on the pitch) and time left are in [0, 1].
-    for start in (4 * T, 9 * T):
-        low[start:start + T] = 0.0
-    low[-2] = 0.0
-    return low, high
+    """(low, high) float32 [state_dim] bounds of one team's global state
+    (`soccer_env.observations.state_layout`)."""
+    return observations.state_bounds(config)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -241,8 +174,8 @@ def _display_available() -> bool:
             os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         return False
     try:
-        import matplotlib
-        import matplotlib.pyplot as plt  # noqa: F401  (selects the backend)
+        import matplotlib  # lazy: matplotlib (a GUI backend) only for render_mode="human"
+        import matplotlib.pyplot as plt  # noqa: F401  # lazy: selects the backend
 
         backend = matplotlib.get_backend().lower()
     except Exception:  # noqa: BLE001  (no usable GUI toolkit)
@@ -474,7 +407,7 @@ class SoccerParallelEnv(ParallelEnv):
                                   "(use render_mode='rgb_array' for frames)", stacklevel=3)
                     self._warned_no_display = True
                 return
-            import matplotlib.pyplot as plt
+            import matplotlib.pyplot as plt  # lazy: only for render_mode="human"
 
             frame = np.asarray(self.core_env.render(self._game))
             plt.ion()
@@ -485,14 +418,14 @@ class SoccerParallelEnv(ParallelEnv):
             self._figure = figure
         else:
             self._image.set_data(np.asarray(self.core_env.render(self._game)))
-        import matplotlib.pyplot as plt
+        import matplotlib.pyplot as plt  # lazy: only for render_mode="human"
 
         self._figure.canvas.draw_idle()
         plt.pause(1.0 / self.metadata["render_fps"])
 
     def close(self):
         if self._figure is not None:
-            import matplotlib.pyplot as plt
+            import matplotlib.pyplot as plt  # lazy: only for render_mode="human"
 
             plt.close(self._figure)
             self._figure = None

@@ -10,41 +10,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-# World sign of each team's frame: the right team's frame is the world rotated by 180 degrees.
-TEAM_SIGN = np.array([1.0, -1.0], np.float32)
-
-SHOOT = 9
-FIRST_PASS = 10
-
-
-def num_actions(team_size: int) -> int:
-    return 9 + team_size
-
-
-def move_table(team_size: int) -> np.ndarray:
-    """[num_actions, 2] unit move direction of each action in the team frame (0 = not a move)."""
-    table = np.zeros((num_actions(team_size), 2), np.float32)
-    angles = np.arange(8) * np.pi / 4
-    table[1:9, 0] = np.cos(angles)
-    table[1:9, 1] = np.sin(angles)
-    table[np.abs(table) < 1e-7] = 0.0
-    return table
-
-
-def teammate_index(team_size: int) -> np.ndarray:
-    """[T, T-1] indices of each player's teammates in index order, the player itself skipped."""
-    T = team_size
-    return np.array([[j for j in range(T) if j != i] for i in range(T)], np.int32).reshape(T, T - 1)
-
-
-def pass_slot(team_size: int) -> np.ndarray:
-    """[T, T] slot k of teammate j in player i's pass actions (action 10 + k); -1 when j == i."""
-    T = team_size
-    slot = np.full((T, T), -1, np.int32)
-    for i in range(T):
-        for k, j in enumerate(j for j in range(T) if j != i):
-            slot[i, j] = k
-    return slot
+from soccer_env.actions import Action, move_table, num_actions, pass_slot
+from soccer_env.constants import PASS_LEAD, RUNOFF, TEAM_SIGN
 
 
 def move_players(config, pos, vel, actions, active):
@@ -112,7 +79,7 @@ def collide_players(config, old_pos, pos, vel, active):
 
 def clamp_players(config, pos, vel):
     """Keep players on the pitch (a small run-off beyond the lines in `rules` mode)."""
-    margin = -config.player_radius if config.boundary == "walls" else 1.0
+    margin = -config.player_radius if config.boundary == "walls" else RUNOFF
     bound = jnp.array([config.field_length / 2 + margin, config.field_width / 2 + margin])
     clamped = jnp.clip(pos, -bound, bound)
     vel = jnp.where(clamped != pos, 0.0, vel)
@@ -141,7 +108,7 @@ def resolve_kick(config, pos, vel, actions, active, ball_pos, noise):
     T = config.team_size
     half = config.field_length / 2
     dist = ball_distance(pos, ball_pos)
-    wants = (actions >= SHOOT) & active & (dist <= config.kick_range)
+    wants = (actions >= Action.SHOOT) & active & (dist <= config.kick_range)
     flat = jnp.where(wants, dist, jnp.inf).reshape(2 * T)
     kicker = (jnp.arange(2 * T) == jnp.argmin(flat)).reshape(2, T) & wants
     kicked = jnp.any(wants)
@@ -149,13 +116,13 @@ def resolve_kick(config, pos, vel, actions, active, ball_pos, noise):
     kicker_f = kicker.astype(jnp.float32)
     action = jnp.sum(jnp.where(kicker, actions, 0))
     team_sign = jnp.sum(kicker_f * TEAM_SIGN[:, None])  # +1 left kicker, -1 right kicker
-    is_shot = kicked & (action == SHOOT)
+    is_shot = kicked & (action == Action.SHOOT)
 
-    # Pass target: the chosen teammate, led by a fraction of a second of its motion.
+    # Pass target: the chosen teammate, led by PASS_LEAD seconds of its motion.
     slot = jnp.asarray(pass_slot(T))
-    chosen = (actions[:, :, None] - FIRST_PASS) == slot[None]  # [2, T(i), T(j)]
-    chosen = chosen & (actions[:, :, None] >= FIRST_PASS)
-    mate = jnp.einsum("tij,tjd->tid", chosen.astype(jnp.float32), pos + 0.3 * vel)
+    chosen = (actions[:, :, None] - Action.FIRST_PASS) == slot[None]  # [2, T(i), T(j)]
+    chosen = chosen & (actions[:, :, None] >= Action.FIRST_PASS)
+    mate = jnp.einsum("tij,tjd->tid", chosen.astype(jnp.float32), pos + PASS_LEAD * vel)
     pass_target = jnp.sum(kicker_f[..., None] * mate, axis=(0, 1))
     goal = jnp.array([team_sign * half, 0.0])
     target = jnp.where(is_shot, goal, pass_target)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from soccer_env.scenarios import kickoff_positions
-from soccer_env.types import CORNER, GOAL_KICK, KICKOFF, NO_RESTART, THROW_IN
+from soccer_env.constants import KICKER_GAP, goal_area_depth
+from soccer_env.layouts import kickoff_positions
+from soccer_env.types import Restart
 
 
 def goals(config, ball_pos):
@@ -30,7 +31,7 @@ def _place_for_restart(config, pos, vel, active, spot, team):
     nearest = nearest.reshape(2, T) & team_mask
     attack_dir = jnp.where(team == 0, 1.0, -1.0)
     taker_spot = spot - jnp.array([attack_dir, 0.0]) * (
-        config.player_radius + config.ball_radius + 0.05)
+        config.player_radius + config.ball_radius + KICKER_GAP)
     pos = jnp.where(nearest[..., None], taker_spot, pos)
     opponents = (jnp.arange(2) != team)[:, None] & active
     r = config.restart_clearance
@@ -62,8 +63,8 @@ def restart_if_out(config, pos, vel, active, ball_pos, ball_vel, last_touch, sco
     defending = jnp.where(x > 0, 1, 0)
     is_corner = last_team == defending
     corner_spot = jnp.stack([jnp.sign(x) * (half_l - inset), jnp.sign(y) * (half_w - inset)])
-    box = min(5.5, 0.12 * config.field_length)
-    goal_kick_spot = jnp.stack([jnp.sign(x) * (half_l - box), 0.0])
+    goal_kick_spot = jnp.stack([jnp.sign(x) * (half_l - goal_area_depth(config.field_length)),
+                                0.0])
     end_spot = jnp.where(is_corner, corner_spot, goal_kick_spot)
     end_team = jnp.where(is_corner, 1 - defending, defending)
 
@@ -71,8 +72,9 @@ def restart_if_out(config, pos, vel, active, ball_pos, ball_vel, last_touch, sco
     team = jnp.where(out_side, throw_team, end_team)
     new_pos, new_vel = _place_for_restart(config, pos, vel, active, spot, team)
     out = (out_side | out_end) & ~scored
-    kind = jnp.where(out_side, THROW_IN, jnp.where(is_corner, CORNER, GOAL_KICK))
-    kind = jnp.where(out, kind, NO_RESTART).astype(jnp.int32)
+    kind = jnp.where(out_side, Restart.THROW_IN,
+                     jnp.where(is_corner, Restart.CORNER, Restart.GOAL_KICK))
+    kind = jnp.where(out, kind, Restart.NO_RESTART).astype(jnp.int32)
     pos = jnp.where(out, new_pos, pos)
     vel = jnp.where(out, new_vel, vel)
     ball_pos = jnp.where(out, spot, ball_pos)
@@ -89,5 +91,6 @@ def kickoff_after_goal(config, pos, vel, active, ball_pos, ball_vel, goal):
     vel = jnp.where(scored, 0.0, vel)
     ball_pos = jnp.where(scored, 0.0, ball_pos)
     ball_vel = jnp.where(scored, 0.0, ball_vel)
-    return pos, vel, ball_pos, ball_vel, jnp.where(scored, KICKOFF, NO_RESTART).astype(jnp.int32)
+    kind = jnp.where(scored, Restart.KICKOFF, Restart.NO_RESTART).astype(jnp.int32)
+    return pos, vel, ball_pos, ball_vel, kind
 

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import enum
+
 import chex
 import jax.numpy as jnp
 from flax import struct
 
-# Restart kinds reported in info["restart"].
-NO_RESTART, THROW_IN, CORNER, GOAL_KICK, KICKOFF = 0, 1, 2, 3, 4
+
+class Restart(enum.IntEnum):
+    """Restart kinds reported in `info["restart"]` (int32 []). When a goal and a restart fall
+    on the same step the larger value (the kickoff) is reported."""
+
+    NO_RESTART = 0
+    THROW_IN = 1
+    CORNER = 2
+    GOAL_KICK = 3
+    KICKOFF = 4
 
 
 @struct.dataclass

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 import soccer_env
-from soccer_env import bots
-from soccer_env.physics import SHOOT, move_table
+from soccer_env import bots, match
+from soccer_env.actions import Action, move_table
 from soccer_env.types import mirror
 
 NAMES = ("random", "chaser", "positional")
@@ -167,7 +167,7 @@ def test_actions_are_legal(cases, scenario):
             assert actions.min() >= 0 and actions.max() < env.num_actions, name
             legal = np.take_along_axis(mask[:, team], actions[..., None], axis=-1)[..., 0]
             assert legal.all(), f"{name} (team {team}) chose illegal actions in {scenario}"
-            kicks_seen += int((actions >= SHOOT).sum())
+            kicks_seen += int((actions >= Action.SHOOT).sum())
     assert kicks_seen > 0  # the sampled states do exercise kicks
 
 
@@ -255,10 +255,10 @@ def test_chaser_runs_at_the_ball_and_shoots_in_range(cases, team):
     moving = dist > env.config.kick_range
     assert moving.sum() > n  # most players are out of range
     assert (cosine[moving] > math.cos(math.radians(22.5)) - 1e-5).all()
-    assert (actions[~moving] == SHOOT).all()
+    assert (actions[~moving] == Action.SHOOT).all()
     # The ball just in front of player 1: it shoots.
     near = states.replace(ball_pos=states.player_pos[:, team, 1] + jnp.array([0.5, 0.0]))
-    assert (np.asarray(fns["chaser"](_keys(n), near, team))[:, 1] == SHOOT).all()
+    assert (np.asarray(fns["chaser"](_keys(n), near, team))[:, 1] == Action.SHOOT).all()
 
 
 def test_keeper_stays_near_its_goal(env2, rollout2):
@@ -297,7 +297,7 @@ def test_play_match_outputs(env2, strength):
     chaser, rand = bots.get("chaser", env2.config), bots.get("random", env2.config)
     args = (env2, chaser, rand, jax.random.PRNGKey(0), STRENGTH_GAMES, STRENGTH_STEPS)
     out = bots.play_match(*args)  # shares the compilation of the strength fixture
-    assert set(out) == set(bots.MATCH_STATS)
+    assert set(out) == set(match.MATCH_STATS)
     for x in out.values():
         assert x.shape == (STRENGTH_GAMES, 2) and x.dtype == np.int32 and (x >= 0).all()
     assert out["goals"][:, 0].mean() > out["goals"][:, 1].mean()  # chaser (left) wins

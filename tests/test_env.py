@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import soccer_env
-from soccer_env import EnvConfig, SoccerEnv, mirror, physics
-from soccer_env.types import KICKOFF
+from soccer_env import EnvConfig, SoccerEnv, mirror
+from soccer_env.actions import Action, num_actions
+from soccer_env.types import Restart
 from conftest import assert_equal_to_rounding, idle, place, tree_diff, tree_equal
 
 KEY = jax.random.PRNGKey(0)
@@ -125,7 +126,7 @@ def kick_transition(c2, rollout_states):
     states, keys, actions = rollout_states
     mask = jax.vmap(c2.env.action_mask)(states)
     kicking = jnp.any(jnp.take_along_axis(mask, actions[..., None], -1)[..., 0]
-                      & (actions >= physics.SHOOT), axis=(1, 2))
+                      & (actions >= Action.SHOOT), axis=(1, 2))
     i = int(jnp.argmax(kicking))
     assert bool(kicking[i]), "the random rollout should contain a kick"
     return jax.tree.map(lambda x: x[i], rollout_states)
@@ -264,8 +265,8 @@ def test_action_mask_matches_kick_range(c2, rollout_states):
     in_range = dist <= cfg.kick_range
     assert in_range.any() and (~in_range).any()
     assert masks[..., 0].all() and masks[..., 1:9].all()
-    np.testing.assert_array_equal(masks[..., physics.SHOOT], in_range)
-    np.testing.assert_array_equal(masks[..., physics.FIRST_PASS], in_range)  # 2v2: one mate
+    np.testing.assert_array_equal(masks[..., Action.SHOOT], in_range)
+    np.testing.assert_array_equal(masks[..., Action.FIRST_PASS], in_range)  # 2v2: one mate
 
 
 def test_action_mask_with_players_off_the_pitch(compiled):
@@ -276,19 +277,19 @@ def test_action_mask_with_players_off_the_pitch(compiled):
     assert not active[1, 2], "the drill parks right player 2"
     assert mask[1, 2, 0] and not mask[1, 2, 1:].any(), "off the pitch: only idle"
     # Left player 0 has the ball: it may shoot and pass to both teammates (1 and 2).
-    assert mask[0, 0, physics.SHOOT] and mask[0, 0, physics.FIRST_PASS:].all()
+    assert mask[0, 0, Action.SHOOT] and mask[0, 0, Action.FIRST_PASS:].all()
     # Right keeper (player 0) may not pass to its parked teammate 2 (its second pass slot).
     st = state.replace(ball_pos=state.player_pos[1, 0] + jnp.array([-0.5, 0.0]))
     mask = np.asarray(c.action_mask(st))
-    assert mask[1, 0, physics.SHOOT] and mask[1, 0, physics.FIRST_PASS]
-    assert not mask[1, 0, physics.FIRST_PASS + 1]
+    assert mask[1, 0, Action.SHOOT] and mask[1, 0, Action.FIRST_PASS]
+    assert not mask[1, 0, Action.FIRST_PASS + 1]
 
 
 def test_kick_out_of_range_is_idle(c2):
     cfg = c2.config
     state = place(cfg, left={0: (-3.0, 0.0), 1: (-5.0, 2.0)}, right={0: (3.0, 0.0)},
                   ball=(0.0, 0.0), ball_vel=(1.0, 0.5), left_vel={0: (2.0, 1.0)})
-    for kick in (physics.SHOOT, physics.FIRST_PASS):
+    for kick in (Action.SHOOT, Action.FIRST_PASS):
         actions = jnp.full((2, 2), kick, jnp.int32)
         out = c2.step_env(KEY, state, actions)
         assert tree_equal(out, c2.step_env(KEY, state, idle(cfg))), kick
@@ -323,7 +324,7 @@ def check_transition(cfg, state, actions, out):
     np.testing.assert_array_equal(delta, info["goal"].astype(np.int32))
     np.testing.assert_array_equal(info["score"], nxt.score)
     if info["goal"].any():
-        assert info["restart"] == KICKOFF and np.all(nxt.ball_pos == 0)
+        assert info["restart"] == Restart.KICKOFF and np.all(nxt.ball_pos == 0)
     # Rewards: team rewards are zero-sum; a player's reward only differs from its team's through
     # its own (non-negative) credit events.
     tr = info["team_reward"]
@@ -335,17 +336,17 @@ def check_transition(cfg, state, actions, out):
     assert np.all(credit >= -1e-6)
     assert np.all(np.abs(credit[~events]) <= 1e-6)
     # Per-player events.
-    acts = np.clip(actions, 0, physics.num_actions(cfg.team_size) - 1)
+    acts = np.clip(actions, 0, num_actions(cfg.team_size) - 1)
     dist = np.linalg.norm(s.player_pos - s.ball_pos, axis=-1)
     in_range = (dist <= cfg.kick_range) & s.active
-    assert not np.any(info["shot"] & ~((acts == physics.SHOOT) & in_range))
-    assert not np.any(info["pass"] & ~((acts >= physics.FIRST_PASS) & in_range))
+    assert not np.any(info["shot"] & ~((acts == Action.SHOOT) & in_range))
+    assert not np.any(info["pass"] & ~((acts >= Action.FIRST_PASS) & in_range))
     assert not np.any(info["shot_on_target"] & ~info["shot"])
     assert not np.any(info["pass_completed"] & ~s.pass_from), "completed only after a pass"
     assert not np.any(info["goal_scored"] & ~info["goal"][:, None])
     assert info["goal_scored"].sum() <= 1 and info["touch"].sum() <= 1
     assert not np.any((info["shot"] | info["pass"]) & ~info["touch"]), "a kicker touches"
-    kicks = (acts >= physics.SHOOT) & in_range
+    kicks = (acts >= Action.SHOOT) & in_range
     assert info["touch"].any() or not kicks.any(), "a kick in range always happens"
     assert not np.any(reward[~s.active]), "players off the pitch get nothing"
 
@@ -402,7 +403,7 @@ def long_rollout(c2):
     env, cfg = c2.env, c2.config
     T, A = cfg.team_size, c2.env.num_actions
     half, hw = cfg.field_length / 2, cfg.field_width / 2
-    logits = jnp.zeros(A).at[physics.SHOOT:].set(1.0)
+    logits = jnp.zeros(A).at[Action.SHOOT:].set(1.0)
 
     def body(carry, key):
         state = carry
@@ -429,9 +430,9 @@ def long_rollout(c2):
             "zero_sum": tr[:, 0] != -tr[:, 1],
             "team_reward": jnp.abs(tr[:, 0] - cfg.goal_reward * (delta[:, 0] - delta[:, 1]))
             > 1e-6,
-            "shot_flag": jnp.any(info["shot"] & ~((actions == physics.SHOOT) & in_range),
+            "shot_flag": jnp.any(info["shot"] & ~((actions == Action.SHOOT) & in_range),
                                  axis=(1, 2)),
-            "pass_flag": jnp.any(info["pass"] & ~((actions >= physics.FIRST_PASS) & in_range),
+            "pass_flag": jnp.any(info["pass"] & ~((actions >= Action.FIRST_PASS) & in_range),
                                  axis=(1, 2)),
             "pass_completed_flag": jnp.any(info["pass_completed"] & ~state.pass_from,
                                            axis=(1, 2)),
@@ -439,7 +440,7 @@ def long_rollout(c2):
                                         axis=(1, 2)),
             "truncation": info["truncated"] != (state.step + 1 >= cfg.max_steps),
             "reset": done & ((nxt.step != 0) | jnp.any(nxt.score != 0, axis=1)),
-            "kickoff": jnp.any(info["goal"], axis=1) & ~done & (info["restart"] != KICKOFF),
+            "kickoff": jnp.any(info["goal"], axis=1) & ~done & (info["restart"] != Restart.KICKOFF),
         }
         counts = {
             "goals": jnp.sum(info["goal"]), "goal_scored": jnp.sum(info["goal_scored"]),

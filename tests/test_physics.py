@@ -8,7 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from soccer_env import physics
+from soccer_env.actions import Action, teammate_index
 from conftest import idle, place
 
 KEY = jax.random.PRNGKey(0)
@@ -68,7 +68,7 @@ def test_shot_goes_toward_opponent_goal(r3, team, ball):
         kicker = np.asarray(ball) - sign * np.array([0.5, 0.0])  # behind the ball, team frame
         spots = {i: tuple(kicker)}
         state = place(cfg, **{("left" if team == 0 else "right"): spots}, ball=ball)
-        actions = idle(cfg).at[team, i].set(physics.SHOOT)
+        actions = idle(cfg).at[team, i].set(Action.SHOOT)
         _, nxt, _, _, info = r3.step_env(KEY, state, actions)
         goal = np.array([sign * half, 0.0])
         assert angle_between(nxt.ball_vel, goal - np.asarray(ball)) < 1e-4, (team, i)
@@ -90,7 +90,7 @@ def test_shot_aim_noise_spread(c2):
     state = place(cfg, left={0: (1.5, 0.0)}, ball=(2.0, 0.0))
     n = 64  # the batch size of the other vmapped tests: one compile
     batch = jax.tree.map(lambda x: jnp.broadcast_to(x, (n, *x.shape)), state)
-    actions = jnp.broadcast_to(idle(cfg).at[0, 0].set(physics.SHOOT), (n, 2, 2))
+    actions = jnp.broadcast_to(idle(cfg).at[0, 0].set(Action.SHOOT), (n, 2, 2))
     _, nxt, _, _, _ = c2.vstep(jax.random.split(KEY, n), batch, actions)
     angles = np.arctan2(np.asarray(nxt.ball_vel[:, 1]), np.asarray(nxt.ball_vel[:, 0]))
     assert abs(angles.mean()) < 3 * cfg.shoot_noise / np.sqrt(n)
@@ -104,7 +104,7 @@ def test_pass_goes_to_chosen_teammate(r3, team):
     sign = TEAM_SIGN[team]
     ball = np.array([-1.0, 0.5])
     spots = np.array([[-6.0, 2.5], [3.0, 4.0], [-4.0, -3.5]]) * sign  # far-apart teammates
-    mates = physics.teammate_index(T)
+    mates = teammate_index(T)
     for i in range(T):
         positions = spots.copy()
         positions[i] = ball - sign * np.array([0.5, 0.0])
@@ -112,7 +112,7 @@ def test_pass_goes_to_chosen_teammate(r3, team):
             j = mates[i, k]
             state = place(cfg, **{("left" if team == 0 else "right"): dict(enumerate(positions))},
                           ball=tuple(ball))
-            actions = idle(cfg).at[team, i].set(physics.FIRST_PASS + k)
+            actions = idle(cfg).at[team, i].set(Action.FIRST_PASS + k)
             _, nxt, _, _, info = r3.step_env(KEY, state, actions)
             target = positions[j] - ball
             assert angle_between(nxt.ball_vel, target) < 1e-4, (team, i, k, j)
@@ -137,7 +137,7 @@ def roll_until_touch(c, state, max_steps=30):
 def test_completed_pass_credits_the_passer(r3):
     cfg = r3.config
     state = place(cfg, left={0: (-2.5, 0.0), 1: (2.0, 0.0), 2: (-6.0, 5.0)}, ball=(-2.0, 0.0))
-    actions = idle(cfg).at[0, 0].set(physics.FIRST_PASS)  # slot 0 of player 0: teammate 1
+    actions = idle(cfg).at[0, 0].set(Action.FIRST_PASS)  # slot 0 of player 0: teammate 1
     _, state, _, _, info = r3.step_env(KEY, state, actions)
     assert bool(info["pass"][0, 0]) and not bool(info["pass_completed"].any())
     state, reward, info = roll_until_touch(r3, state)
@@ -154,7 +154,7 @@ def test_intercepted_pass_is_not_completed(r3):
     cfg = r3.config
     state = place(cfg, left={0: (-2.5, 0.0), 1: (4.0, 0.0)}, right={1: (1.0, 0.0)},
                   ball=(-2.0, 0.0))
-    _, state, _, _, info = r3.step_env(KEY, state, idle(cfg).at[0, 0].set(physics.FIRST_PASS))
+    _, state, _, _, info = r3.step_env(KEY, state, idle(cfg).at[0, 0].set(Action.FIRST_PASS))
     assert bool(info["pass"][0, 0])
     state, reward, info = roll_until_touch(r3, state)
     assert bool(info["touch"][1, 1]), "the opponent in the lane intercepted"
@@ -166,7 +166,7 @@ def test_intercepted_pass_is_not_completed(r3):
 def test_contested_kick_goes_to_closest_player(r3):
     cfg = r3.config
     state = place(cfg, left={0: (-0.7, 0.0)}, right={0: (0.5, 0.0)}, ball=(0.0, 0.0))
-    actions = idle(cfg).at[0, 0].set(physics.SHOOT).at[1, 0].set(physics.SHOOT)
+    actions = idle(cfg).at[0, 0].set(Action.SHOOT).at[1, 0].set(Action.SHOOT)
     _, nxt, _, _, info = r3.step_env(KEY, state, actions)
     expected = np.zeros((2, 3), bool)
     expected[1, 0] = True

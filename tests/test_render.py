@@ -10,6 +10,7 @@ from PIL import Image
 
 import soccer_env
 from soccer_env import EnvConfig, render
+from soccer_env.render.frame import _Canvas
 from conftest import place
 
 CONFIG = soccer_env.scenario_config("2v2")
@@ -17,7 +18,7 @@ CONFIG = soccer_env.scenario_config("2v2")
 
 def world_to_pixel(config, xy, scale=None, width=None):
     """Pixel (row, col) of world point `xy` in the frame render_frame draws."""
-    canvas = render._Canvas(config, scale, width)
+    canvas = _Canvas(config, scale, width)
     col, row = canvas.px(*xy)
     return int(round(float(row))), int(round(float(col)))
 
@@ -75,7 +76,7 @@ def test_inactive_players_not_drawn():
     assert tuple(frame_off[row, col - r]) != render.TEAM_COLOURS[1]
     # Fewer red pixels on the pitch (below the header): one disc fewer.
     red = np.all(frame_off == np.array(render.TEAM_COLOURS[1], np.uint8), axis=-1)
-    header = render._Canvas(cfg, None, None).header
+    header = _Canvas(cfg, None, None).header
     red_on = np.all(render.render_frame(cfg, on) == np.array(render.TEAM_COLOURS[1]), axis=-1)
     assert red[header:].sum() < red_on[header:].sum()
 

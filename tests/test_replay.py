@@ -1,4 +1,4 @@
-"""soccer_env.replay: the HTML match replay is self-contained, holds the recorded trajectory,
+"""soccer_env.render.replay: the HTML match replay is self-contained, holds the recorded trajectory,
 rejects bad input, and plays to the recorded final score in headless Chromium.
 
 The browser tests need Chromium (Debian: `apt-get install chromium`) and skip without it.
@@ -18,9 +18,9 @@ import pytest
 from PIL import Image
 
 import soccer_env
-from agents import evaluation
-from soccer_env import render
-from soccer_env.replay import replay_data, save_replay
+from soccer_env import match as match_runner
+from soccer_env import players, render
+from soccer_env.render import replay_data, save_replay
 
 ENV = soccer_env.make("2v2", max_steps=150)
 BROWSERS = ("chromium", "chromium-browser", "google-chrome")
@@ -29,10 +29,9 @@ BROWSERS = ("chromium", "chromium-browser", "google-chrome")
 @pytest.fixture(scope="module")
 def match():
     """A short 2v2 game, chaser against random, that has goals (so the score is a real check)."""
-    chaser = evaluation.bot_act(soccer_env.bots.get("chaser", ENV.config))
-    random = evaluation.bot_act(soccer_env.bots.get("random", ENV.config))
-    trajectory, counters = evaluation.record_match(ENV, chaser, None, random, None,
-                                                   jax.random.PRNGKey(0))
+    chaser = players.resolve("bot:chaser", ENV)
+    random = players.resolve("bot:random", ENV)
+    trajectory, counters = match_runner.record(ENV, chaser, random, jax.random.PRNGKey(0))
     assert trajectory.score[-1].sum() > 0, "the test match should have goals"
     np.testing.assert_array_equal(trajectory.score[-1], counters["goals"])
     return trajectory

@@ -8,9 +8,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from soccer_env import physics
-from soccer_env.scenarios import centre_circle_radius
-from soccer_env.types import CORNER, GOAL_KICK, KICKOFF, NO_RESTART, THROW_IN
+from soccer_env.actions import Action
+from soccer_env.layouts import centre_circle_radius
+from soccer_env.types import Restart
 from conftest import idle, place
 
 KEY = jax.random.PRNGKey(0)
@@ -50,7 +50,7 @@ def test_goal_scores_rewards_and_kickoff(c2, r3, mode, scorer):
     np.testing.assert_array_equal(info["goal_scored"], scored_by)
     # Kickoff: ball still on the centre spot, the conceding team next to it, the scorers outside
     # the centre circle, nobody moving, no touch remembered.
-    assert int(info["restart"]) == KICKOFF
+    assert int(info["restart"]) == Restart.KICKOFF
     np.testing.assert_array_equal(nxt.ball_pos, [0.0, 0.0])
     np.testing.assert_array_equal(nxt.ball_vel, [0.0, 0.0])
     dist = np.linalg.norm(np.asarray(nxt.player_pos), axis=-1)
@@ -63,7 +63,7 @@ def test_goal_scores_rewards_and_kickoff(c2, r3, mode, scorer):
     assert not bool(nxt.last_touch.any()) and not bool(nxt.pass_from.any())
     # The conceding team may kick off at once.
     mask = np.asarray(c.action_mask(nxt))
-    assert mask[conceding, :, physics.SHOOT].any() and not mask[scorer, :, physics.SHOOT].any()
+    assert mask[conceding, :, Action.SHOOT].any() and not mask[scorer, :, Action.SHOOT].any()
 
 
 def test_no_goal_when_ball_stays_out_of_the_goal(c2):
@@ -72,7 +72,7 @@ def test_no_goal_when_ball_stays_out_of_the_goal(c2):
     # Rolling toward goal but stopping short of the line.
     state = place(cfg, ball=(half - 1.5, 0.0), ball_vel=(3.0, 0.0))
     _, nxt, reward, _, info = c2.step_env(KEY, state, idle(cfg))
-    assert not bool(info["goal"].any()) and int(info["restart"]) == NO_RESTART
+    assert not bool(info["goal"].any()) and int(info["restart"]) == Restart.NO_RESTART
     assert not np.asarray(reward).any()
 
 
@@ -107,7 +107,7 @@ def test_drill_ends_at_a_goal(compiled):
     cfg = c.config
     assert cfg.goal_ends_episode
     _, state = c.reset(KEY)
-    actions = idle(cfg).at[0, 0].set(physics.SHOOT)
+    actions = idle(cfg).at[0, 0].set(Action.SHOOT)
     for t in range(30):
         key = jax.random.fold_in(KEY, t)
         _, nxt, reward, done, info = c.step_env(key, state, actions)
@@ -119,7 +119,7 @@ def test_drill_ends_at_a_goal(compiled):
         raise AssertionError("the shot into the empty goal never arrived")
     assert bool(info["goal"][0]) and bool(info["terminated"]) and not bool(info["truncated"])
     assert int(nxt.score[0]) == 1 and float(info["team_reward"][0]) == cfg.goal_reward
-    assert int(info["restart"]) == NO_RESTART, "no kickoff: the drill is over"
+    assert int(info["restart"]) == Restart.NO_RESTART, "no kickoff: the drill is over"
     assert float(nxt.ball_pos[0]) > cfg.field_length / 2, "the ball stays in the net"
 
 
@@ -140,7 +140,7 @@ def test_drill_ends_when_the_defence_touches_the_ball(compiled):
     state = state.replace(player_pos=state.player_pos.at[1, 0].set(jnp.array([9.0, 5.0])),
                           ball_pos=jnp.array([0.0, 0.0]), ball_vel=jnp.array([0.0, 0.0]))
     state = state.replace(player_pos=state.player_pos.at[0, 0].set(jnp.array([-0.5, 0.0])))
-    _, _, _, done, info = c.step_env(KEY, state, idle(cfg).at[0, 0].set(physics.SHOOT))
+    _, _, _, done, info = c.step_env(KEY, state, idle(cfg).at[0, 0].set(Action.SHOOT))
     assert bool(info["touch"][0, 0]) and not bool(done)
 
 
@@ -176,7 +176,7 @@ def test_throw_in_goes_to_the_other_team(r3, side, toucher):
     hw = cfg.field_width / 2
     state, (_, nxt, reward, done, info) = restart_after(
         r3, ball=(1.5, side * (hw - 0.2)), ball_vel=(1.0, side * 5.0), last_touch=(toucher, 1))
-    assert int(info["restart"]) == THROW_IN
+    assert int(info["restart"]) == Restart.THROW_IN
     ball = np.asarray(nxt.ball_pos)
     assert abs(ball[1]) < hw and abs(ball[1]) > hw - 0.5 and np.sign(ball[1]) == side
     assert abs(ball[0] - 1.5) < 0.5, "taken where the ball left"
@@ -198,12 +198,12 @@ def test_corner_or_goal_kick_by_last_touch(r3, end, toucher):
     assert not bool(info["goal"].any())
     ball = np.asarray(nxt.ball_pos)
     if toucher == defending:
-        assert int(info["restart"]) == CORNER
+        assert int(info["restart"]) == Restart.CORNER
         assert np.sign(ball[0]) == end and np.sign(ball[1]) == np.sign(y)
         assert abs(ball[0]) > half - 0.5 and abs(ball[1]) > hw - 0.5, "at the corner flag"
         check_restart_placement(cfg, nxt, awarded=1 - defending)
     else:
-        assert int(info["restart"]) == GOAL_KICK
+        assert int(info["restart"]) == Restart.GOAL_KICK
         assert np.sign(ball[0]) == end and ball[1] == 0.0
         assert half - 6.0 < abs(ball[0]) < half, "inside the defenders' box"
         check_restart_placement(cfg, nxt, awarded=defending)
@@ -215,11 +215,12 @@ def test_no_restart_while_the_ball_is_in(r3):
     hw = cfg.field_width / 2
     state, (_, nxt, _, _, info) = restart_after(
         r3, ball=(1.5, hw - 1.0), ball_vel=(0.0, 3.0), last_touch=(0, 1))
-    assert int(info["restart"]) == NO_RESTART
+    assert int(info["restart"]) == Restart.NO_RESTART
     np.testing.assert_array_equal(nxt.player_pos, state.player_pos)  # idle from rest
     assert float(nxt.ball_pos[1]) > float(state.ball_pos[1])
 
 
 def test_restart_kinds_are_distinct():
-    kinds = [NO_RESTART, THROW_IN, CORNER, GOAL_KICK, KICKOFF]
-    assert len(set(kinds)) == len(kinds) and NO_RESTART == 0
+    assert [int(k) for k in Restart] == [0, 1, 2, 3, 4] and Restart.NO_RESTART == 0
+    # A kickoff after a goal outranks a restart on the same step (env takes the maximum).
+    assert max(Restart) == Restart.KICKOFF

@@ -20,6 +20,13 @@ import platform
 import sys
 import time
 
+import jax
+import jax.numpy as jnp
+from jax.sharding import Mesh
+from jax.sharding import PartitionSpec as P
+
+import soccer_env
+
 
 def _parse(argv):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
@@ -41,9 +48,6 @@ def _parse(argv):
 
 def make_rollout(env, batch, steps, mesh=None):
     """A jitted function key -> checksum that plays `steps` random steps of `batch` games."""
-    import jax
-    import jax.numpy as jnp
-
     T = env.team_size
 
     def rollout(key):
@@ -69,9 +73,6 @@ def make_rollout(env, batch, steps, mesh=None):
 
 
 def _shard_map_rollout(env, batch, steps, mesh):
-    import jax
-    from jax.sharding import PartitionSpec as P
-
     n = mesh.devices.size
     if batch % n:
         raise ValueError(f"--batches {batch} must be divisible by --host-devices {n}")
@@ -85,7 +86,7 @@ def _shard_map_rollout(env, batch, steps, mesh):
         f = jax.shard_map(per_device, mesh=mesh, in_specs=P("d"), out_specs=P("d"),
                           check_vma=False)
     else:  # older jax
-        from jax.experimental.shard_map import shard_map
+        from jax.experimental.shard_map import shard_map  # lazy: older jax only
 
         f = shard_map(per_device, mesh=mesh, in_specs=P("d"), out_specs=P("d"), check_rep=False)
 
@@ -96,8 +97,6 @@ def _shard_map_rollout(env, batch, steps, mesh):
 
 
 def measure(env, batch, steps, repeats, mesh=None):
-    import jax
-
     fn = make_rollout(env, batch, steps, mesh)
     key = jax.random.PRNGKey(0)
     t0 = time.perf_counter()
@@ -116,17 +115,12 @@ def measure(env, batch, steps, repeats, mesh=None):
 def main(argv=None):
     args = _parse(argv)
     if args.host_devices > 1:
+        # Read when the first backend starts (the jax.devices() below), not at import.
         flags = os.environ.get("XLA_FLAGS", "")
         os.environ["XLA_FLAGS"] = (
             f"{flags} --xla_force_host_platform_device_count={args.host_devices}").strip()
-    import jax
-
-    import soccer_env
-
     mesh = None
     if args.host_devices > 1:
-        from jax.sharding import Mesh
-
         mesh = Mesh(jax.devices()[: args.host_devices], ("d",))
     device = jax.devices()[0]
     print(f"# jax {jax.__version__} on {device.platform} ({device.device_kind}), "
@@ -134,7 +128,8 @@ def main(argv=None):
           f"{platform.processor() or platform.machine()}", flush=True)
     print(f"# {args.steps}-step jitted scan of vmap(env.step), random actions, best of "
           f"{args.repeats}", flush=True)
-    header = f"{'scenario':>8} {'batch':>6} {'compile s':>9} {'env-steps/s':>13} {'agent-steps/s':>14}"
+    header = (f"{'scenario':>8} {'batch':>6} {'compile s':>9} {'env-steps/s':>13} "
+              f"{'agent-steps/s':>14}")
     print(header, flush=True)
     results = []
     for name in args.scenarios:

@@ -1,7 +1,7 @@
 """Per-step overhead of the PettingZoo adapter against the jitted core, one game at a time.
 
-    python -m soccer_env.bench_pettingzoo                  # 2v2 and 11v11
-    python -m soccer_env.bench_pettingzoo --scenarios 5v5 --steps 2000
+    python -m soccer_env.bench.pettingzoo                  # 2v2 and 11v11
+    python -m soccer_env.bench.pettingzoo --scenarios 5v5 --steps 2000
 
 Rows, for each scenario (random actions drawn up front, so sampling is not timed):
     core step_env   `jax.jit(SoccerEnv.step_env)` called from Python, with obs, reward and done
@@ -15,7 +15,10 @@ Rows, for each scenario (random actions drawn up front, so sampling is not timed
     adapter host work  the adapter's Python work alone (the action check, the copy of an
                     already computed output and the dicts): the part that does not depend on
                     the game's compute or on JAX dispatch, and so barely on machine load.
-The overhead row is adapter step minus core step_env. The rows are measured in interleaved rounds
+The overhead row is adapter step minus core step_env, with their ratio. The adapter makes one
+compiled call and one device-to-host copy per step, as the core loop does, so the two are close:
+when the adapter is measured faster, the difference is noise and the row says so (the ratio,
+"within noise") instead of a negative overhead. The rows are measured in interleaved rounds
 (so that a change of machine load hits them alike), and each figure is the best of `--repeats`
 rounds of `--steps` steps (the least disturbed by other processes). Episodes are reset when they
 end, outside the timing.
@@ -74,7 +77,8 @@ def bench_scenario(scenario: str, steps: int, repeats: int, seed: int = 0) -> li
     # The adapter's host-side work alone: the action-dict check and the per-agent dicts, from
     # a packed step output that is already computed (its device-to-host copy included).
     pz.reset(seed=seed)
-    _, _, packed = pz._core.step(pz._key, pz.game_state, pz._actions_array(action_dicts[0]))
+    _, _, packed = pz._core.step(pz._key, pz.game_state, pz._actions_array(action_dicts[0]),
+                                 pz._opponent_params)
     jax.block_until_ready(packed)
 
     def run_host() -> float:
@@ -97,18 +101,35 @@ def bench_scenario(scenario: str, steps: int, repeats: int, seed: int = 0) -> li
     rows = [dict(scenario=scenario, agents=len(pz.possible_agents), what=name,
                  steps_per_s=1.0 / seconds, us_per_step=seconds * 1e6)
             for name, seconds in best.items()]
-    rows.append(dict(scenario=scenario, agents=len(pz.possible_agents),
-                     what="overhead: adapter step - core step_env", steps_per_s=float("nan"),
-                     us_per_step=(best["adapter step"] - best["core step_env"]) * 1e6))
+    rows.append(overhead_row(scenario, len(pz.possible_agents), best["adapter step"],
+                             best["core step_env"]))
     return rows
+
+
+def overhead_row(scenario: str, agents: int, adapter_s: float, core_s: float) -> dict:
+    """The adapter's overhead per step over the core loop (seconds per step in, µs out): the
+    difference and the ratio. An adapter measured as fast or faster has no measurable overhead
+    (noise, or its one packed copy beating the core loop's three reads): the row gives the
+    ratio and says "within noise", with no µs figure, rather than a negative overhead."""
+    ratio = adapter_s / core_s
+    if adapter_s > core_s:
+        return dict(scenario=scenario, agents=agents, steps_per_s=float("nan"), ratio=ratio,
+                    what=f"overhead: adapter step - core step_env (x{ratio:.2f})",
+                    us_per_step=(adapter_s - core_s) * 1e6)
+    return dict(scenario=scenario, agents=agents, steps_per_s=float("nan"), ratio=ratio,
+                what=f"overhead: adapter step / core step_env = x{ratio:.2f}, within noise",
+                us_per_step=float("nan"))
 
 
 def format_table(rows: list[dict]) -> str:
     lines = ["| scenario | agents | what | steps/s | us/step |", "| --- | --- | --- | --- | --- |"]
+
+    def number(x):
+        return "" if np.isnan(x) else f"{x:,.0f}"
+
     for r in rows:
-        rate = "" if np.isnan(r["steps_per_s"]) else f"{r['steps_per_s']:,.0f}"
-        lines.append(f"| {r['scenario']} | {r['agents']} | {r['what']} | {rate} | "
-                     f"{r['us_per_step']:,.0f} |")
+        lines.append(f"| {r['scenario']} | {r['agents']} | {r['what']} | "
+                     f"{number(r['steps_per_s'])} | {number(r['us_per_step'])} |")
     return "\n".join(lines)
 
 

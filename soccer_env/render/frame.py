@@ -1,29 +1,25 @@
-"""Pictures and animations of soccer games (numpy + Pillow, host side, not jitted).
+"""One picture of a game state (numpy + Pillow, host side, not jitted), and the pitch geometry
+and colours that the GIFs and the HTML replay share.
 
     frame = render_frame(config, state)              # uint8 [H, W, 3]
-    save_gif(trajectory, "match.gif", config)        # trajectory: State with a leading time axis
-
-Demo (a match between two bots, written as a GIF):
-
-    python -m soccer_env.render --scenario 2v2 --left bot:random --right bot:random \
-        --steps 200 --out match.gif
 
 The picture is in the world frame: the left team (index 0, blue) defends x = -L/2 on the left of
 the picture, +y points up. Players off the pitch (`state.active` False) are not drawn.
+
+`SoccerEnv.render` draws with this module, so it imports only the config and the layouts.
 """
 
 from __future__ import annotations
 
-import argparse
 import functools
-import os
-import sys
 
 import jax
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from soccer_env.config import EnvConfig
+from soccer_env.constants import goal_area_depth
+from soccer_env.layouts import centre_circle_radius
 
 # Colours (RGB). Tests look for BALL_COLOUR at the ball's centre, so nothing else uses it.
 GRASS = ((48, 128, 58), (56, 140, 66))  # alternating mowing stripes
@@ -66,20 +62,18 @@ def pitch_geometry(config: EnvConfig) -> dict[str, float]:
     Penalty and goal areas are scaled down with the pitch (full size on an 11v11 pitch); the
     margin is the room drawn around the pitch for the goals and the run-off of `rules` mode.
     """
-    from soccer_env.scenarios import centre_circle_radius
-
     length, width, half_goal = config.field_length, config.field_width, config.goal_width / 2
     goal_depth = float(np.clip(0.025 * length, 0.6, 2.0))
     penalty_depth = min(16.5, 0.2 * length)
-    goal_area_depth = min(5.5, 0.12 * length)  # where goal kicks are taken
+    area_depth = goal_area_depth(length)  # where goal kicks are taken
     return {
         "goal_depth": goal_depth,
         "margin": max(1.5, goal_depth + 0.4),
         "centre_radius": float(centre_circle_radius(config)),
         "penalty_depth": penalty_depth,
         "penalty_half_width": min(half_goal + penalty_depth, max(half_goal + 1.0, 0.33 * width)),
-        "goal_area_depth": goal_area_depth,
-        "goal_area_half_width": min(half_goal + goal_area_depth,
+        "goal_area_depth": area_depth,
+        "goal_area_half_width": min(half_goal + area_depth,
                                     max(half_goal + 0.5, 0.22 * width)),
         "stripes": 10 if length <= 30 else 14,  # mowing stripes across the pitch
     }
@@ -178,7 +172,8 @@ def _text_centered(draw, xy, text, font, fill):
               fill=fill)
 
 
-def _to_numpy(state):
+def to_numpy(state):
+    """The state as numpy arrays on the host."""
     return jax.tree.map(np.asarray, jax.device_get(state))
 
 
@@ -191,7 +186,7 @@ def render_frame(config: EnvConfig, state, *, scale: float | None = None,
     """
     if scale is not None and width is not None:
         raise ValueError("give scale or width, not both")
-    s = _to_numpy(state)
+    s = to_numpy(state)
     T = config.team_size
     if s.player_pos.shape != (2, T, 2):
         raise ValueError(
@@ -242,166 +237,3 @@ def render_frame(config: EnvConfig, state, *, scale: float | None = None,
         draw.ellipse([x - dot, cv.header / 2 - dot, x + dot, cv.header / 2 + dot],
                      fill=TEAM_COLOURS[team], outline=TEXT_COLOUR)
     return np.asarray(image, dtype=np.uint8)
-
-
-def config_for_team_size(team_size: int) -> EnvConfig:
-    """The registered full-match scenario of this team size, else `EnvConfig(team_size=T)`."""
-    from soccer_env.scenarios import SCENARIOS, scenario_config
-
-    for name, scenario in SCENARIOS.items():
-        cfg = scenario.config
-        if cfg.get("team_size") == team_size and cfg.get("layout", "match") == "match":
-            return scenario_config(name)
-    return EnvConfig(team_size=team_size)
-
-
-_SWATCH = (*GRASS, LINE_COLOUR, NET_COLOUR, BALL_COLOUR, BALL_OUTLINE, *TEAM_COLOURS,
-           PLAYER_OUTLINE, LAST_TOUCH_COLOUR, HEADER_COLOUR, TEXT_COLOUR)
-
-
-def _palette_source(frames: list) -> Image.Image:
-    picks = frames[:: max(1, len(frames) // 4)][:4]
-    w, h = picks[0].size
-    source = Image.new("RGB", (w, h * len(picks) + 64))
-    for k, frame in enumerate(picks):
-        source.paste(frame, (0, h * k))
-    block = max(1, w // len(_SWATCH))
-    swatch = ImageDraw.Draw(source)
-    for k, colour in enumerate(_SWATCH):  # big blocks: median cut keeps them exact
-        swatch.rectangle([k * block, h * len(picks), (k + 1) * block, h * len(picks) + 64],
-                         fill=colour)
-    return source
-
-
-def trajectory_and_config(states, config: EnvConfig | None, fps: float, caller: str):
-    """(numpy trajectory, config) of one game's states with a leading time axis; ValueError
-    naming `caller` when it is not one non-empty game or fps is not positive. A config of None
-    is inferred from the team size (`config_for_team_size`)."""
-    s = _to_numpy(states)
-    if s.player_pos.ndim != 4:
-        raise ValueError(
-            f"{caller} expects one game's trajectory, player_pos [time, 2, T, 2]; got "
-            f"{s.player_pos.shape} (index the batch axis first)")
-    if not (fps > 0 and np.isfinite(fps)):
-        raise ValueError(f"fps must be a finite number > 0, got {fps}")
-    if s.player_pos.shape[0] == 0:
-        raise ValueError(f"{caller} needs at least one state")
-    team_size = s.player_pos.shape[2]
-    if config is None:
-        config = config_for_team_size(team_size)
-    elif config.team_size != team_size:
-        raise ValueError(f"{caller}: the trajectory has {team_size} players per team but "
-                         f"config.team_size={config.team_size}")
-    return s, config
-
-
-def make_parent_dir(path) -> None:
-    directory = os.path.dirname(os.fspath(path))
-    if directory:
-        os.makedirs(directory, exist_ok=True)
-
-
-def save_gif(states, path, config: EnvConfig | None = None, fps: float = 10, *,
-             scale: float | None = None, width: int | None = None) -> str:
-    """Write a trajectory as an animated GIF and return `path`.
-
-    states: a State whose arrays have a leading time axis (e.g. stacked by `lax.scan`), one game.
-    config: the game's config; None infers it from the team size (the registered full match of
-        that size, else `EnvConfig(team_size=T)`), which only sets the pitch drawn.
-    The GIF has one frame per state (the step counter in the header makes every frame of a
-    trajectory distinct; Pillow would merge identical consecutive frames).
-    """
-    s, config = trajectory_and_config(states, config, fps, "save_gif")
-    num_frames = s.player_pos.shape[0]
-    frames = [
-        Image.fromarray(render_frame(config, jax.tree.map(lambda a: a[t], s), scale=scale,
-                                     width=width))
-        for t in range(num_frames)
-    ]
-    # One shared palette keeps colours stable from frame to frame; it is built from a few frames
-    # and a swatch of every drawing colour, so colours absent from the first frame survive.
-    palette = _palette_source(frames).quantize(colors=255, method=Image.Quantize.MEDIANCUT)
-    frames = [f.quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
-    make_parent_dir(path)
-    frames[0].save(path, format="GIF", save_all=True, append_images=frames[1:],
-                   duration=max(20, int(round(1000 / fps))), loop=0, disposal=1,
-                   optimize=False)
-    return os.fspath(path)
-
-
-# ---------------------------------------------------------------------------------------------
-# Demo: a match between two bots.
-
-
-def _random_policy(env):
-    def act(key, state, team):
-        del team
-        return jax.random.randint(key, (env.team_size,), 0, env.num_actions, dtype=np.int32)
-
-    return act
-
-
-def _policy(spec: str, env):
-    """'bot:NAME' (or 'NAME') from soccer_env.bots; uniformly random actions when bots are
-    unavailable for 'bot:random'."""
-    name = spec.split(":", 1)[1] if spec.startswith("bot:") else spec
-    try:
-        from soccer_env import bots
-
-        get = getattr(bots, "get", None)
-    except ImportError:
-        get = None
-    if get is None:
-        if name == "random":
-            return _random_policy(env)
-        raise SystemExit(f"soccer_env.bots.get is not available; cannot build bot {name!r}")
-    try:
-        return get(name, config=env.config)
-    except TypeError:
-        return get(name)
-
-
-def play(env, left, right, key, steps: int):
-    """[steps + 1]-long trajectory (a State with a leading time axis) of one game."""
-    import jax.numpy as jnp
-
-    def body(state, key):
-        k_left, k_right, k_step = jax.random.split(key, 3)
-        actions = jnp.stack([left(k_left, state, 0), right(k_right, state, 1)]).astype(jnp.int32)
-        _, state, _, _, _ = env.step(k_step, state, actions)
-        return state, state
-
-    k_reset, k_run = jax.random.split(key)
-    _, state = env.reset(k_reset)
-    _, trajectory = jax.jit(lambda s, k: jax.lax.scan(body, s, jax.random.split(k, steps)))(
-        state, k_run)
-    return jax.tree.map(lambda first, rest: jnp.concatenate([first[None], rest]), state,
-                        trajectory)
-
-
-def main(argv=None) -> str:
-    parser = argparse.ArgumentParser(prog="python -m soccer_env.render",
-                                     description="Play one game between two bots, save a GIF.")
-    parser.add_argument("--scenario", default="2v2")
-    parser.add_argument("--left", default="bot:random", help="bot:NAME (soccer_env.bots)")
-    parser.add_argument("--right", default="bot:random", help="bot:NAME (soccer_env.bots)")
-    parser.add_argument("--steps", type=int, default=200)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--fps", type=float, default=10)
-    parser.add_argument("--out", default="match.gif")
-    args = parser.parse_args(argv)
-
-    import soccer_env
-
-    env = soccer_env.make(args.scenario)
-    trajectory = play(env, _policy(args.left, env), _policy(args.right, env),
-                      jax.random.PRNGKey(args.seed), args.steps)
-    path = save_gif(trajectory, args.out, env.config, fps=args.fps)
-    final = jax.tree.map(lambda a: np.asarray(a[-1]), trajectory)
-    print(f"wrote {path}: {args.steps + 1} frames, {args.scenario}, {args.left} vs {args.right}, "
-          f"last score {final.score[0]}:{final.score[1]}", file=sys.stderr)
-    return path
-
-
-if __name__ == "__main__":
-    main()

@@ -3,7 +3,7 @@
     save_replay(trajectory, "match.html", config)    # trajectory: State with a leading time axis
 
 The page needs no network: its CSS, its JavaScript and the trajectory (compact JSON, positions
-rounded to millimetres) are all inline. It draws the pitch as the GIFs of `soccer_env.render` do
+rounded to millimetres) are all inline. It draws the pitch as the GIFs of `soccer_env.render.gif` do
 (same geometry and colours) on a canvas, with the score and the clock above it, and has
 play/pause, a timeline scrubber and a speed selector (keys: space plays or pauses, the arrows step
 one frame, Home and End jump to the ends).
@@ -26,8 +26,9 @@ import re
 
 import numpy as np
 
-from soccer_env import render
 from soccer_env.config import EnvConfig
+from soccer_env.render import frame
+from soccer_env.render.trajectory import make_parent_dir, trajectory_and_config
 
 SPEEDS = (0.25, 0.5, 1, 2, 4, 8)  # the speed selector's choices (others can come from ?speed=)
 DECIMALS = 3  # positions in the page are rounded to millimetres
@@ -51,7 +52,7 @@ def replay_data(states, config: EnvConfig | None = None, *, title: str | None = 
     (same order), `last_touch` [N] (team * T + index of the last player to touch the ball,
     -1 for nobody).
     """
-    s, config = render.trajectory_and_config(states, config, fps, "save_replay")
+    s, config = trajectory_and_config(states, config, fps, "save_replay")
     num_frames, T = s.player_pos.shape[0], config.team_size
     active = s.active.reshape(num_frames, 2 * T)
     touched = s.last_touch.reshape(num_frames, 2 * T)
@@ -63,17 +64,17 @@ def replay_data(states, config: EnvConfig | None = None, *, title: str | None = 
         "dt": config.dt,
         "pitch": {"length": config.field_length, "width": config.field_width,
                   "goal_width": config.goal_width, "player_radius": config.player_radius,
-                  "ball_radius": config.ball_radius, **render.pitch_geometry(config)},
+                  "ball_radius": config.ball_radius, **frame.pitch_geometry(config)},
         "style": {
-            "grass": [_hex(c) for c in render.GRASS], "line": _hex(render.LINE_COLOUR),
-            "net": _hex(render.NET_COLOUR), "net_mesh": _hex(render.NET_MESH_COLOUR),
-            "ball": _hex(render.BALL_COLOUR), "ball_outline": _hex(render.BALL_OUTLINE),
-            "teams": [_hex(c) for c in render.TEAM_COLOURS], "team_names": render.TEAM_NAMES,
-            "player_outline": _hex(render.PLAYER_OUTLINE),
-            "last_touch": _hex(render.LAST_TOUCH_COLOUR), "header": _hex(render.HEADER_COLOUR),
-            "text": _hex(render.TEXT_COLOUR), "max_px_per_metre": render.MAX_PX_PER_METRE,
-            "max_width": render.MAX_WIDTH, "min_player_px": render.MIN_PLAYER_PX,
-            "min_ball_px": render.MIN_BALL_PX,
+            "grass": [_hex(c) for c in frame.GRASS], "line": _hex(frame.LINE_COLOUR),
+            "net": _hex(frame.NET_COLOUR), "net_mesh": _hex(frame.NET_MESH_COLOUR),
+            "ball": _hex(frame.BALL_COLOUR), "ball_outline": _hex(frame.BALL_OUTLINE),
+            "teams": [_hex(c) for c in frame.TEAM_COLOURS], "team_names": frame.TEAM_NAMES,
+            "player_outline": _hex(frame.PLAYER_OUTLINE),
+            "last_touch": _hex(frame.LAST_TOUCH_COLOUR), "header": _hex(frame.HEADER_COLOUR),
+            "text": _hex(frame.TEXT_COLOUR), "max_px_per_metre": frame.MAX_PX_PER_METRE,
+            "max_width": frame.MAX_WIDTH, "min_player_px": frame.MIN_PLAYER_PX,
+            "min_ball_px": frame.MIN_BALL_PX,
         },
         "frames": {
             "step": s.step.astype(int).tolist(),
@@ -107,7 +108,7 @@ def save_replay(states, path, config: EnvConfig | None = None, *, title: str | N
         speed 1x (10 is real time with the default `dt` of 0.1 s).
     """
     page = replay_html(replay_data(states, config, title=title, fps=fps))
-    render.make_parent_dir(path)
+    make_parent_dir(path)
     with open(path, "w", encoding="utf-8") as f:
         f.write(page)
     return os.fspath(path)
@@ -186,7 +187,7 @@ _PAGE = """<!DOCTYPE html>
   var playEl = document.getElementById("play"), timeline = document.getElementById("timeline");
   var positionEl = document.getElementById("position"), speedEl = document.getElementById("speed");
 
-  // World (metres, origin at the centre spot, +y up) to canvas pixels, as render.py maps it.
+  // World (metres, origin at the centre spot, +y up) to canvas pixels, as render/frame.py maps it.
   var worldW = P.length + 2 * P.margin, worldH = P.width + 2 * P.margin;
   var scale = Math.min(S.max_px_per_metre, S.max_width / worldW);
   var cssW = Math.round(worldW * scale), cssH = Math.round(worldH * scale);

@@ -1,0 +1,64 @@
+"""soccer_env.observations: the layout as data. The named blocks tile the observation and the
+global state, their contents are what their names say, and their bounds are the adapter's."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import soccer_env
+from soccer_env import EnvConfig, SoccerEnv, observations, pettingzoo
+from conftest import place
+
+
+@pytest.mark.parametrize("team_size", [1, 2, 3, 11])
+def test_blocks_tile_the_vectors(team_size):
+    config = EnvConfig(team_size=team_size)
+    env = SoccerEnv(config)
+    for layout, dim in ((observations.observation_layout(config), env.obs_dim),
+                        (observations.state_layout(config), env.state_dim)):
+        names = [b.name for b in layout]
+        assert len(set(names)) == len(names)
+        stops = [b.start for b in layout[1:]] + [dim]
+        assert layout[0].start == 0 and [b.slice.stop for b in layout] == stops
+        for b in layout:
+            assert b.low.dtype == b.high.dtype == np.float32 and np.all(b.low <= b.high)
+
+
+def test_blocks_hold_what_their_names_say():
+    config = soccer_env.scenario_config("3v3")
+    T, scale = 3, 2.0 / config.field_length
+    state = place(config, left={1: (-4.0, 2.0)}, right={2: (5.0, -1.0)}, ball=(1.0, 3.0),
+                  step=40, score=(2, 0), last_touch=(1, 2))
+    env = SoccerEnv(config)
+    obs = np.asarray(env.observe(state))
+    block = {b.name: obs[..., b.slice] for b in observations.observation_layout(config)}
+    np.testing.assert_allclose(block["own_pos"][0, 1], np.array([-4.0, 2.0]) * scale, rtol=1e-6)
+    # The right team's frame is rotated by 180 degrees.
+    np.testing.assert_allclose(block["own_pos"][1, 2], np.array([-5.0, 1.0]) * scale, rtol=1e-6)
+    np.testing.assert_array_equal(block["own_index"], np.broadcast_to(np.eye(T), (2, T, T)))
+    np.testing.assert_allclose(block["time_left"], 1.0 - 40 / config.max_steps, rtol=1e-6)
+    np.testing.assert_allclose(block["score_diff"][:, :, 0], [[0.4] * T, [-0.4] * T], rtol=1e-6)
+    np.testing.assert_array_equal(block["possession"][:, :, 0], [[-1.0] * T, [1.0] * T])
+    np.testing.assert_array_equal(block["self_active"], 1.0)
+    assert block["mate_rel_x"].shape[-1] == T - 1 and block["opp_rel_x"].shape[-1] == T
+
+    gs = np.asarray(env.global_state(state))
+    sblock = {b.name: gs[..., b.slice] for b in observations.state_layout(config)}
+    np.testing.assert_allclose(sblock["ball"][0, :2], np.array([1.0, 3.0]) * scale, rtol=1e-6)
+    np.testing.assert_allclose(sblock["own_pos"][0, 2:4], np.array([-4.0, 2.0]) * scale,
+                               rtol=1e-6)
+    np.testing.assert_array_equal(sblock["own_active"], 1.0)
+
+
+@pytest.mark.parametrize("name", ["1v1", "5v5", "counterattack"])
+def test_the_adapter_declares_the_layout_bounds(name):
+    config = soccer_env.scenario_config(name, boundary="rules")
+    for ours, theirs in ((observations.observation_bounds(config),
+                          pettingzoo.observation_bounds(config)),
+                         (observations.state_bounds(config), pettingzoo.state_bounds(config))):
+        for a, b in zip(ours, theirs):
+            np.testing.assert_array_equal(a, b)
+    low, high = observations.observation_bounds(config)
+    obs = np.asarray(SoccerEnv(config).observe(place(config)))
+    assert np.all((obs >= low) & (obs <= high))
