@@ -18,7 +18,8 @@ so every instance with the same settings shares one compilation.
 Agents are named `"{team}_{index}"` (`left_0`, `right_1`; the left team defends x = -L/2). Only
 players on the pitch are agents: in academy drills the players a layout leaves off the pitch
 (`state.active` False) are not. With `opponent=...` the other team is played by a bot (or any
-function with the bot signature `(key, state, team) -> int32 [T]`, e.g. `agents.load_policy`) and
+`soccer_env.players.Player`, e.g. `agents.load_policy(RUN_DIR)`, or a function with the bot
+signature `(key, state, team) -> int32 [T]`) and
 only the controlled team's players are agents. Every agent's observation is written in its own
 team's frame (it attacks +x); see `docs/pettingzoo.md`.
 """
@@ -39,9 +40,10 @@ import numpy as np
 from pettingzoo import ParallelEnv
 from pettingzoo.utils.conversions import parallel_to_aec
 
-from soccer_env import observations
+from soccer_env import observations, players
 from soccer_env.config import EnvConfig
 from soccer_env.env import SoccerEnv
+from soccer_env.players import Player
 from soccer_env.scenarios import scenario_config
 
 TEAM_NAMES = ("left", "right")
@@ -74,7 +76,7 @@ class _Core:
     """The jitted functions of one (config, opponent, controlled team) combination.
 
     reset(key) -> (key, state, packed)
-    step(key, state, actions int32 [2, T]) -> (key, state, packed)
+    step(key, state, actions int32 [2, T], opponent_params) -> (key, state, packed)
     global_state(state) -> float32 [2, state_dim]
 
     `packed` is float32 [2, T, obs_dim + num_actions + 7], one row per player: observation,
@@ -84,7 +86,8 @@ class _Core:
     stay inside), so they always lie in the declared space.
     """
 
-    def __init__(self, config: EnvConfig, opponent: Callable | None, opponent_team: int | None):
+    def __init__(self, config: EnvConfig, opponent_act: Callable | None,
+                 opponent_team: int | None):
         self.env = env = SoccerEnv(config)
         T = config.team_size
         low, high = observation_bounds(config)
@@ -105,10 +108,11 @@ class _Core:
             nothing = jnp.zeros((4, 2, T), bool)
             return key, state, pack(obs, state, jnp.zeros((2, T)), nothing, no, no)
 
-        def step(key, state, actions):
+        def step(key, state, actions, opponent_params):
             key, k_step, k_bot = jax.random.split(key, 3)
-            if opponent is not None:
-                bot_actions = jnp.asarray(opponent(k_bot, state, opponent_team), jnp.int32)
+            if opponent_act is not None:
+                bot_actions = jnp.asarray(
+                    opponent_act(opponent_params, k_bot, state, opponent_team), jnp.int32)
                 actions = actions.at[opponent_team].set(bot_actions)
             obs, state, reward, _, info = env.step_env(k_step, state, actions)
             events = jnp.stack([info[name] for name in EVENTS])
@@ -130,38 +134,10 @@ class _Core:
 
 
 @functools.lru_cache(maxsize=64)
-def _core(config: EnvConfig, opponent_spec, opponent_team: int | None) -> _Core:
-    return _Core(config, _make_opponent(config, opponent_spec), opponent_team)
-
-
-def _opponent_spec(opponent, opponent_kwargs: dict | None):
-    """A hashable description of the opponent (the cache key of the compiled functions)."""
-    kwargs = tuple(sorted((opponent_kwargs or {}).items()))
-    if opponent is None:
-        if kwargs:
-            raise ValueError("opponent_kwargs given without an opponent")
-        return None
-    if callable(opponent):
-        if kwargs:
-            raise ValueError("opponent_kwargs apply to 'bot:NAME' opponents only")
-        return ("callable", opponent)
-    if isinstance(opponent, str) and opponent.startswith("bot:") and len(opponent) > 4:
-        return ("bot", opponent[4:], kwargs)
-    raise ValueError(
-        f"opponent={opponent!r} is invalid: allowed None (both teams are agents), 'bot:NAME' "
-        f"(a scripted bot of soccer_env.bots, e.g. 'bot:positional'), or a function "
-        f"(key, state, team) -> int32 [T]")
-
-
-def _make_opponent(config: EnvConfig, spec) -> Callable | None:
-    if spec is None:
-        return None
-    if spec[0] == "callable":
-        return spec[1]
-    from soccer_env import bots
-
-    _, name, kwargs = spec
-    return bots.get(name, config, **dict(kwargs))
+def _core(config: EnvConfig, opponent_act: Callable | None, opponent_team: int | None) -> _Core:
+    """The compiled functions, shared by every instance with the same config, opponent rule
+    and controlled team (the opponent's parameters are an argument of `step`)."""
+    return _Core(config, opponent_act, opponent_team)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -205,7 +181,7 @@ class SoccerParallelEnv(ParallelEnv):
     }
 
     def __init__(self, config: EnvConfig, *, render_mode: str | None = None,
-                 opponent: str | Callable | None = None, opponent_kwargs: dict | None = None,
+                 opponent: str | Callable | Player | None = None,
                  controlled_team: str = "left"):
         if not isinstance(config, EnvConfig):
             raise TypeError(f"config must be an EnvConfig, got {type(config).__name__}")
@@ -215,21 +191,22 @@ class SoccerParallelEnv(ParallelEnv):
         if controlled_team not in TEAM_NAMES:
             raise ValueError(f"controlled_team={controlled_team!r} is invalid: allowed one of "
                              f"{TEAM_NAMES}")
-        spec = _opponent_spec(opponent, opponent_kwargs)
-        if spec is None and controlled_team != "left":
+        player = None if opponent is None else players.resolve(opponent, SoccerEnv(config))
+        if player is None and controlled_team != "left":
             raise ValueError("controlled_team applies only with an opponent: without one, both "
                              "teams are agents")
         self.config = config
         self.render_mode = render_mode
         self.opponent = opponent
+        self._opponent_params = None if player is None else player.params
         self.metadata = {**self.metadata, "render_fps": round(1.0 / config.dt)}
-        if spec is None:
+        if player is None:
             self._teams = (0, 1)
             opponent_team = None
         else:
             self._teams = (TEAM_NAMES.index(controlled_team),)
             opponent_team = 1 - self._teams[0]
-        self._core = _core(config, spec, opponent_team)
+        self._core = _core(config, None if player is None else player.act, opponent_team)
         self.core_env = self._core.env
         T = config.team_size
         self.num_actions = self.core_env.num_actions
@@ -336,7 +313,8 @@ class SoccerParallelEnv(ParallelEnv):
         truncations, infos), dicts keyed by agent. Bad input raises ValueError and changes
         nothing."""
         actions_array = self._actions_array(actions)
-        self._key, self._game, packed = self._core.step(self._key, self._game, actions_array)
+        self._key, self._game, packed = self._core.step(self._key, self._game, actions_array,
+                                                          self._opponent_params)
         outputs, done = self._step_outputs(packed)
         if done:  # every agent finishes together
             self.agents = []
@@ -446,21 +424,20 @@ def _config(scenario: str | EnvConfig, overrides: dict) -> EnvConfig:
 
 
 def parallel_env(scenario: str | EnvConfig = "2v2", render_mode: str | None = None, *,
-                 opponent: str | Callable | None = None, opponent_kwargs: dict | None = None,
-                 controlled_team: str = "left", **config_overrides: Any) -> SoccerParallelEnv:
+                 opponent: str | Callable | Player | None = None, controlled_team: str = "left",
+                 **config_overrides: Any) -> SoccerParallelEnv:
     """A soccer game as a PettingZoo `ParallelEnv`.
 
     scenario: a registered scenario name (`soccer_env.scenarios()`) or an `EnvConfig`.
     render_mode: None, "rgb_array" or "human".
-    opponent: None (both teams are agents), "bot:NAME" (a scripted bot of `soccer_env.bots`,
-        built with `opponent_kwargs`, e.g. `opponent="bot:positional",
-        opponent_kwargs={"difficulty": 0.5}`), or a function `(key, state, team) -> int32 [T]`
-        (a bot or `agents.load_policy(...)`). It plays the team other than `controlled_team`.
+    opponent: None (both teams are agents), a bot spec "bot:NAME[:DIFFICULTY]" (e.g.
+        "bot:positional:0.5"; `soccer_env.players`), a `Player` (e.g.
+        `agents.load_policy(RUN_DIR)`), or a function `(key, state, team) -> int32 [T]`. It
+        plays the team other than `controlled_team`.
     config_overrides: `EnvConfig` fields to change, e.g. `max_steps=200`.
     """
     return SoccerParallelEnv(_config(scenario, config_overrides), render_mode=render_mode,
-                             opponent=opponent, opponent_kwargs=opponent_kwargs,
-                             controlled_team=controlled_team)
+                             opponent=opponent, controlled_team=controlled_team)
 
 
 def env(scenario: str | EnvConfig = "2v2", render_mode: str | None = None, **kwargs: Any):

@@ -27,6 +27,7 @@ which extends this one).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import os
@@ -45,8 +46,12 @@ Bot = Callable[[jax.Array, Any, Any], jax.Array]
 KINDS = ("bot", "run", "self", "league")
 
 
-class Player(NamedTuple):
-    """A team's decision rule `act(params, key, state, team) -> int32 [T]` and its params."""
+@dataclasses.dataclass(frozen=True, eq=False)
+class Player:
+    """A team's decision rule `act(params, key, state, team) -> int32 [T]` and its params.
+
+    Callable with the bots' signature, and `jax.jit`-able as a function (compared and hashed
+    by identity: its params are arrays)."""
 
     act: Act
     params: Any = None
@@ -54,6 +59,9 @@ class Player(NamedTuple):
 
     def __call__(self, key, state, team):
         return self.act(self.params, key, state, team)
+
+    def replace(self, **changes) -> "Player":
+        return dataclasses.replace(self, **changes)
 
 
 class Spec(NamedTuple):

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import soccer_env
-from soccer_env import bots, match
+from soccer_env import bots, match, players, stats
 from soccer_env.actions import Action, move_table
 from soccer_env.types import mirror
 
@@ -285,30 +285,36 @@ STRENGTH_GAMES, STRENGTH_STEPS = 64, 200
 
 @pytest.fixture(scope="module")
 def strength(env2):
-    get = {name: bots.get(name, env2.config) for name in NAMES}
     return {
-        (a, b): bots.head_to_head(env2, get[a], get[b], jax.random.PRNGKey(i),
-                                  STRENGTH_GAMES, STRENGTH_STEPS)
+        (a, b): stats.head_to_head(env2, players.resolve(f"bot:{a}", env2),
+                                   players.resolve(f"bot:{b}", env2), jax.random.PRNGKey(i),
+                                   STRENGTH_GAMES, STRENGTH_STEPS)
         for i, (a, b) in enumerate([("positional", "chaser"), ("chaser", "random")])
     }
 
 
-def test_play_match_outputs(env2, strength):
-    chaser, rand = bots.get("chaser", env2.config), bots.get("random", env2.config)
+def test_bot_matches_through_the_runner(env2, strength):
+    chaser, rand = players.resolve("bot:chaser", env2), players.resolve("bot:random", env2)
     args = (env2, chaser, rand, jax.random.PRNGKey(0), STRENGTH_GAMES, STRENGTH_STEPS)
-    out = bots.play_match(*args)  # shares the compilation of the strength fixture
-    assert set(out) == set(match.MATCH_STATS)
+    out, _ = match.play(*args)
+    assert set(out) == set(match.COUNTERS)
     for x in out.values():
         assert x.shape == (STRENGTH_GAMES, 2) and x.dtype == np.int32 and (x >= 0).all()
     assert out["goals"][:, 0].mean() > out["goals"][:, 1].mean()  # chaser (left) wins
     assert (out["shots"] >= out["shots_on_target"]).all()
-    again = bots.play_match(*args)
+    again, _ = match.play(*args)
     for k in out:
         np.testing.assert_array_equal(out[k], again[k])
-    with pytest.raises(ValueError, match="num_games"):
-        bots.play_match(env2, chaser, rand, jax.random.PRNGKey(0), num_games=0)
-    with pytest.raises(ValueError, match="steps"):
-        bots.play_match(env2, chaser, rand, jax.random.PRNGKey(0), num_games=2, steps=0)
+
+
+def test_stats_cli_prints_a_pairing_and_rejects_bad_specs(capsys):
+    assert stats.main(["1v1", "bot:chaser", "bot:random", "--games", "4", "--steps", "20"]) == 0
+    out = capsys.readouterr().out
+    assert "| bot:chaser | bot:random |" in out
+    assert stats.main(["1v1", "bot:chaser", "bot:nobody"]) == 2
+    assert "B='bot:nobody' is invalid" in capsys.readouterr().err
+    assert stats.main(["4v4"]) == 2
+    assert "scenario='4v4' is invalid" in capsys.readouterr().err
 
 
 def test_head_to_head_summary(strength):

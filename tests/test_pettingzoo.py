@@ -15,7 +15,7 @@ from gymnasium.spaces import Box, Discrete
 from pettingzoo.test import api_test, parallel_api_test, parallel_seed_test, seed_test
 
 import soccer_env
-from soccer_env import bots
+from soccer_env import bots, players
 from soccer_env.pettingzoo import (
     SoccerParallelEnv,
     env as aec_env,
@@ -267,8 +267,11 @@ def test_step_before_reset_or_after_the_end_raises():
 def test_bad_constructor_arguments_raise():
     with pytest.raises(ValueError, match="opponent"):
         make(opponent="positional")
-    with pytest.raises(ValueError, match="unknown bot"):
+    # The same spec syntax and message as train.py's and eval.py's --opponent.
+    with pytest.raises(ValueError, match=r"opponent='bot:nobody' is invalid: allowed 'bot:NAME'"):
         make(opponent="bot:nobody")
+    with pytest.raises(ValueError, match="agents.load_policy"):
+        make(opponent=".")  # a directory: load the run with agents.load_policy first
     with pytest.raises(ValueError, match="render_mode"):
         make(render_mode="ansi")
     with pytest.raises(ValueError, match="controlled_team"):
@@ -324,6 +327,26 @@ def test_a_bot_opponent_plays_the_other_team():
         env.step(dict.fromkeys(env.agents, 0))  # the learners stand still
     moved = np.linalg.norm(np.asarray(env.game_state.player_pos) - start, axis=-1)
     assert np.all(moved[1] > 0.5) and np.all(moved[0] < 0.1)
+
+
+def _constant_act(params, key, state, team):
+    return jnp.full((state.player_pos.shape[-2],), params, jnp.int32)
+
+
+def test_player_opponents_with_other_params_share_one_compilation():
+    """A Player's params are an argument of the compiled step (a new checkpoint of the same
+    network does not compile again), and they decide what it plays."""
+    still = make(opponent=players.Player(_constant_act, jnp.int32(0), "still"))
+    forward = make(opponent=players.Player(_constant_act, jnp.int32(1), "forward"))
+    assert still._core is forward._core
+    moved = {}
+    for name, env in (("still", still), ("forward", forward)):
+        env.reset(seed=0)
+        start = np.asarray(env.game_state.player_pos)
+        for _ in range(5):
+            env.step(dict.fromkeys(env.agents, 0))
+        moved[name] = np.linalg.norm(np.asarray(env.game_state.player_pos) - start, axis=-1)[1]
+    assert np.all(moved["still"] < 0.1) and np.all(moved["forward"] > 0.5)
 
 
 def test_the_controlled_team_can_be_the_right_team():

@@ -300,7 +300,7 @@ def test_league_style_opponent_parameters_live_in_the_state():
     new_state, _ = jax.eval_shape(trainer.update, state)
     assert jax.tree.structure(new_state.opponent_params) == jax.tree.structure(per_game)
     with pytest.raises(ValueError, match="num_games"):
-        make_trainer(config, opponent._replace(params=snapshot), per_game=True)
+        make_trainer(config, opponent.replace(params=snapshot), per_game=True)
     with pytest.raises(ValueError, match="per_game"):
         make_trainer(config, players.resolve("bot:chaser", soccer_env.SoccerEnv(env)),
                      per_game=True)
