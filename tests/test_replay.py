@@ -1,13 +1,15 @@
 """soccer_env.render.replay: the HTML match replay is self-contained, holds the recorded trajectory,
 rejects bad input, and plays to the recorded final score in headless Chromium.
 
-The browser tests need Chromium (Debian: `apt-get install chromium`) and skip without it.
+The browser tests need Chromium (Debian: `apt-get install chromium`; .ci/run installs it). They
+skip without it, except under CI=true, where a missing browser fails them.
 """
 
 from __future__ import annotations
 
 import html.parser
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -127,8 +129,11 @@ def chromium():
         found = shutil.which(name)
         if found:
             return found
-    pytest.skip("no Chromium found (looked for " + ", ".join(BROWSERS) + "); install it to run "
-                "the browser tests, e.g. `apt-get install chromium` on Debian")
+    message = ("no Chromium found (looked for " + ", ".join(BROWSERS) + "); install it to run "
+               "the browser tests, e.g. `apt-get install chromium` on Debian")
+    if os.environ.get("CI") == "true":  # .ci/run installs it: a missing browser is a failure
+        pytest.fail(message + " (CI=true: .ci/run should have installed it)")
+    pytest.skip(message)
 
 
 def run_browser(chromium, tmp_path, url, *args, budget_ms=30000):
