@@ -12,6 +12,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from agents import evaluation
 from experiments import presets, report, study
 from experiments.grad_variance import relative_variance
 
@@ -72,7 +73,7 @@ def test_merge_matches_pools_games_passes_and_goals():
              goals_after_pass_share=0.5)
     b = dict(a, win=1, draw=1, loss=8, goals_for=1.0, passes_per_game=0.0,
              pass_completion=0.0, goals_after_pass_share=0.0)
-    m = study.merge_matches([a, b])
+    m = evaluation.merge_matches([a, b])
     assert (m["games"], m["win"], m["draw"], m["loss"]) == (20, 6, 4, 10)
     assert m["win_rate"] == pytest.approx(0.3)
     assert m["passes_per_game"] == pytest.approx(2.0)
