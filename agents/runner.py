@@ -36,13 +36,13 @@ from agents.players import policy_player, resolve
 from agents.policy import SavedRun
 from agents.trainer import TrainConfig, make_trainer
 from soccer_env import match
-from soccer_env.jsonio import from_json_dict, to_json_dict
+from soccer_env.jsonio import JsonConfig
 from soccer_env.players import parse_spec
 from soccer_env.render import save_gif
 
 
 @dataclasses.dataclass(frozen=True)
-class RunOptions:
+class RunOptions(JsonConfig):
     """How one training run is carried out (not part of the learning algorithm)."""
 
     total_steps: int = 1_000_000  # simulated game steps to train for (branch steps count)
@@ -88,16 +88,6 @@ class RunOptions:
             fail("eval_every", f"0 or a multiple of --log-every={self.log_every}")
         if self.eval_opponent is not None:
             parse_spec(self.eval_opponent, ("bot", "run"), "--eval-opponent")
-
-    def replace(self, **changes) -> "RunOptions":
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict:
-        return to_json_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict, source: str | None = None) -> "RunOptions":
-        return from_json_dict(cls, data, source)
 
 
 # Options a resumed run may change: they decide what is evaluated, logged or kept, never what

@@ -49,11 +49,11 @@ from agents.losses import grpo_loss, value_loss
 from agents.networks import (ACTIVATIONS, PolicyNetwork, log_probs_and_entropy, make_policy,
                              policy_act)
 from agents.rollout import Rollout, make_branch_rollout
-from soccer_env.jsonio import from_json_dict, to_json_dict
+from soccer_env.jsonio import JsonConfig
 from soccer_env.players import Player, bot_player, describe, parse_spec
 
 @dataclasses.dataclass(frozen=True)
-class TrainConfig:
+class TrainConfig(JsonConfig):
     """Every hyperparameter of one training run (static under jit; validated on construction).
 
     Samples per update: num_games * group_size * horizon steps of T players per learning team
@@ -180,19 +180,6 @@ class TrainConfig:
         if self.ball_progress_weight is not None:
             overrides["ball_progress_weight"] = self.ball_progress_weight
         return soccer_env.scenario_config(self.scenario, **overrides)
-
-    def replace(self, **changes) -> "TrainConfig":
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict:
-        """The fields as a JSON-ready dict (tuples as lists); `from_dict` reads it back."""
-        return to_json_dict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict, source: str | None = None) -> "TrainConfig":
-        """Inverse of `to_dict`, through JSON: `from_dict(c.to_dict()) == c`. Missing fields
-        take their defaults; unknown fields raise ValueError naming `source` and them."""
-        return from_json_dict(cls, data, source)
 
 
 @struct.dataclass

@@ -10,13 +10,14 @@ from __future__ import annotations
 import dataclasses
 import math
 
+from soccer_env.jsonio import JsonConfig
 from soccer_env.layouts import LAYOUTS
 
 BOUNDARIES = ("walls", "rules")
 
 
 @dataclasses.dataclass(frozen=True)
-class EnvConfig:
+class EnvConfig(JsonConfig):
     """Everything that defines a game. Units are metres, seconds and metres per second.
 
     The world origin is the centre spot; x runs along the pitch (the left team, index 0, defends
@@ -119,19 +120,3 @@ class EnvConfig:
         min_team_size = LAYOUTS[self.layout].min_team_size
         if self.team_size < min_team_size:
             fail("team_size", f">= {min_team_size} for layout {self.layout!r}")
-
-    def replace(self, **changes) -> "EnvConfig":
-        """A copy with some fields changed (validated again)."""
-        return dataclasses.replace(self, **changes)
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "EnvConfig":
-        """Inverse of `to_dict`; unknown keys raise a ValueError naming them."""
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown EnvConfig fields {unknown}; known fields: {sorted(known)}")
-        return cls(**data)

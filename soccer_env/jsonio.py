@@ -9,6 +9,9 @@ config, and every reader (resume, `eval.py`, `agents.load_policy`) uses it.
     data = to_json_dict(config)                  # JSON-ready: tuples become lists
     config = from_json_dict(TrainConfig, data, source="runs/a/config.json")
 
+The configs inherit `JsonConfig`, which gives them `replace`, `to_dict` and `from_dict` on top
+of these two functions.
+
 Fields missing from `data` take their defaults (a run directory written before a field existed
 still loads); unknown fields raise a ValueError naming the source and the fields.
 """
@@ -84,3 +87,22 @@ def from_json_dict(cls, data: Any, source: str | None = None):
         return cls(**values)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{where}{exc}") from exc
+
+
+class JsonConfig:
+    """Mixin of the frozen config dataclasses: `replace` (validated again), `to_dict` (JSON-ready)
+    and `from_dict` (its inverse, through JSON)."""
+
+    def replace(self, **changes):
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        """The fields as a JSON-ready dict (tuples as lists); `from_dict` reads it back."""
+        return to_json_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict, source: str | None = None):
+        """Inverse of `to_dict`, through JSON: `from_dict(c.to_dict()) == c`. Missing fields
+        take their defaults; unknown fields raise ValueError naming `source` and them."""
+        return from_json_dict(cls, data, source)

@@ -10,6 +10,7 @@ from PIL import Image
 
 import soccer_env
 from soccer_env import EnvConfig, render
+from soccer_env.render import frame as drawing
 from soccer_env.render.frame import _Canvas
 from conftest import place
 
@@ -43,10 +44,10 @@ def test_ball_colour_at_ball_position(xy):
     state = place(CONFIG, ball=xy)
     frame = render.render_frame(CONFIG, state)
     row, col = world_to_pixel(CONFIG, xy)
-    assert tuple(frame[row, col]) == render.BALL_COLOUR
+    assert tuple(frame[row, col]) == drawing.BALL_COLOUR
     # ... and not there once the ball has moved away.
     moved = render.render_frame(CONFIG, place(CONFIG, ball=(0.0, -1.0)))
-    assert tuple(moved[row, col]) != render.BALL_COLOUR
+    assert tuple(moved[row, col]) != drawing.BALL_COLOUR
 
 
 def test_players_drawn_in_team_colours_where_they_stand():
@@ -58,7 +59,7 @@ def test_players_drawn_in_team_colours_where_they_stand():
         for xy in spots.values():
             row, col = world_to_pixel(CONFIG, xy)
             # The index is written on the disc: look just inside its rim, left of centre.
-            r = int(CONFIG.player_radius * render.MAX_PX_PER_METRE * 0.75)
+            r = int(CONFIG.player_radius * drawing.MAX_PX_PER_METRE * 0.75)
             assert tuple(frame[row, col - r]) == render.TEAM_COLOURS[team], (team, xy)
 
 
@@ -70,7 +71,7 @@ def test_inactive_players_not_drawn():
     active[1, 2] = False
     off = place(cfg, right={2: spot}, ball=(5.0, 0.0), active=active)
     row, col = world_to_pixel(cfg, spot)
-    r = int(cfg.player_radius * render.MAX_PX_PER_METRE * 0.75)
+    r = int(cfg.player_radius * drawing.MAX_PX_PER_METRE * 0.75)
     assert tuple(render.render_frame(cfg, on)[row, col - r]) == render.TEAM_COLOURS[1]
     frame_off = render.render_frame(cfg, off)
     assert tuple(frame_off[row, col - r]) != render.TEAM_COLOURS[1]
@@ -115,7 +116,7 @@ def test_save_gif_writes_every_frame(tmp_path):
             gif.seek(t)
             rgb = np.asarray(gif.convert("RGB"))
             row, col = world_to_pixel(CONFIG, (-5.0 + t, 0.5 * t))
-            assert tuple(rgb[row, col]) == render.BALL_COLOUR, t
+            assert tuple(rgb[row, col]) == drawing.BALL_COLOUR, t
 
 
 def test_save_gif_infers_config_from_team_size(tmp_path):

@@ -22,6 +22,7 @@ from PIL import Image
 import soccer_env
 from soccer_env import match as match_runner
 from soccer_env import players, render
+from soccer_env.render import frame as drawing
 from soccer_env.render import replay_data, save_replay
 
 ENV = soccer_env.make("2v2", max_steps=150)
@@ -270,9 +271,9 @@ def test_browser_draws_pitch_players_and_ball(chromium, match, page, tmp_path):
     def count(colour):
         return int(np.all(pixels == colour, axis=-1).sum())
 
-    player_area = np.pi * (ENV.config.player_radius * render.MAX_PX_PER_METRE) ** 2
+    player_area = np.pi * (ENV.config.player_radius * drawing.MAX_PX_PER_METRE) ** 2
     assert count(render.GRASS[0]) > 50_000 and count(render.GRASS[1]) > 50_000
-    assert count(render.LINE_COLOUR) > 1_000
+    assert count(drawing.LINE_COLOUR) > 1_000
     for team in range(2):  # both players of each team, less the numbers written on them
         assert count(render.TEAM_COLOURS[team]) > 0.5 * ENV.team_size * player_area
-    assert count(render.BALL_COLOUR) > 10
+    assert count(drawing.BALL_COLOUR) > 10

@@ -10,35 +10,15 @@ and the HTML page draw the same pitch (`pitch_geometry`) in the same colours.
 Demo (a match between two bots, written as a GIF): `python -m soccer_env.render --help`.
 """
 
-from soccer_env.render.frame import (
-    BALL_COLOUR,
-    BALL_OUTLINE,
-    GRASS,
-    HEADER_COLOUR,
-    LAST_TOUCH_COLOUR,
-    LINE_COLOUR,
-    MAX_PX_PER_METRE,
-    MAX_WIDTH,
-    MIN_BALL_PX,
-    MIN_PLAYER_PX,
-    NET_COLOUR,
-    NET_MESH_COLOUR,
-    PLAYER_OUTLINE,
-    TEAM_COLOURS,
-    TEAM_NAMES,
-    TEXT_COLOUR,
-    pitch_geometry,
-    render_frame,
-)
+from soccer_env.render.frame import GRASS, TEAM_COLOURS, pitch_geometry, render_frame
 from soccer_env.render.gif import save_gif
 from soccer_env.render.replay import replay_data, replay_html, save_replay
 from soccer_env.render.trajectory import make_parent_dir, trajectory_and_config
 from soccer_env.scenarios import config_for_team_size
 
+# The drawing constants (sizes, colours) live in soccer_env.render.frame.
 __all__ = [
-    "BALL_COLOUR", "BALL_OUTLINE", "GRASS", "HEADER_COLOUR", "LAST_TOUCH_COLOUR", "LINE_COLOUR",
-    "MAX_PX_PER_METRE", "MAX_WIDTH", "MIN_BALL_PX", "MIN_PLAYER_PX", "NET_COLOUR",
-    "NET_MESH_COLOUR", "PLAYER_OUTLINE", "TEAM_COLOURS", "TEAM_NAMES", "TEXT_COLOUR",
-    "config_for_team_size", "make_parent_dir", "pitch_geometry", "render_frame", "replay_data",
-    "replay_html", "save_gif", "save_replay", "trajectory_and_config",
+    "GRASS", "TEAM_COLOURS", "config_for_team_size", "make_parent_dir", "pitch_geometry",
+    "render_frame", "replay_data", "replay_html", "save_gif", "save_replay",
+    "trajectory_and_config",
 ]
