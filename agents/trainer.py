@@ -249,8 +249,9 @@ def compute_advantages(config: TrainConfig, rollout: Rollout) -> Advantages:
     absolute: A = R[g, i], the player's own branch return (or return from t on with
         `reward_to_go`), no baseline; same samples and weights as grpo.
     critic: per-player GAE(gamma, gae_lambda) with the value of the team's global state on every
-        step (episode ends inside a branch handled by GAE, so all steps count), normalized over
-        the batch when `normalize_std`.
+        step (episode ends inside a branch handled by GAE, so all steps count; a time-limit
+        truncation is not a termination: its step's TD error is masked and the trace cut, as in
+        Brax), normalized over the batch when `normalize_std`.
     """
     tr = rollout.transitions
     B, G, H = tr.done.shape
@@ -261,11 +262,15 @@ def compute_advantages(config: TrainConfig, rollout: Rollout) -> Advantages:
     returns = discounted_returns(rewards_tm, dones_tm, config.gamma)  # [B, G, L, T]
     if config.advantage == "critic":
         values_tm = jnp.moveaxis(tr.values, 2, 0)
+        # A time-limit end is not a terminal state: its TD error is masked (Brax's compute_gae).
+        truncated = (jnp.zeros_like(tr.done) if tr.truncated is None else tr.truncated)
         adv_tm, targets_tm = gae(rewards_tm, values_tm, dones_tm, rollout.last_values,
-                                 config.gamma, config.gae_lambda)
+                                 config.gamma, config.gae_lambda,
+                                 truncated=jnp.moveaxis(truncated, 2, 0))
         adv = jnp.moveaxis(adv_tm, 0, 2)
         targets = jnp.moveaxis(targets_tm, 0, 2)
-        weights = jnp.broadcast_to(active[:, :, None], adv.shape).astype(jnp.float32)
+        # Truncated steps carry no signal (advantage 0): out of the loss and the normalization.
+        weights = (active[:, :, None] & ~truncated[..., None, None]).astype(jnp.float32)
         if config.normalize_std:
             mean = jnp.sum(adv * weights) / jnp.maximum(jnp.sum(weights), 1.0)
             adv = (adv - mean) / (_weighted_std(adv, weights) + config.adv_eps)

@@ -251,6 +251,32 @@ def test_critic_uses_gae_on_every_step(fake_rollout):
     np.testing.assert_allclose(np.std(np.asarray(normalized.advantages)[w]), 1.0, rtol=1e-4)
 
 
+def test_critic_masks_a_time_limit_step(fake_rollout):
+    """A truncated step (the time limit, not a terminal state) gets advantage 0 and weight 0,
+    its value target is its own value, and the steps before it do not bootstrap through it."""
+    config = TrainConfig(advantage="critic", gamma=0.9, gae_lambda=0.8, normalize_std=False)
+    tr = fake_rollout.transitions
+    t_cut = H // 2
+    truncated = np.zeros(tr.done.shape, bool)
+    truncated[:, :, t_cut] = True
+    cut = fake_rollout.replace(transitions=tr.replace(done=tr.done | truncated,
+                                                      truncated=jnp.asarray(truncated)))
+    out = compute_advantages(config, cut)
+    np.testing.assert_array_equal(np.asarray(out.advantages)[:, :, t_cut], 0.0)
+    np.testing.assert_array_equal(np.asarray(out.weights)[:, :, t_cut], 0.0)
+    np.testing.assert_allclose(np.asarray(out.targets)[:, :, t_cut],
+                               np.asarray(tr.values)[:, :, t_cut], rtol=1e-6)
+    # The step before the cut: its TD error alone (no trace through the cut, no bootstrap).
+    before = t_cut - 1
+    if before >= 0:
+        nd = 1.0 - np.asarray(cut.transitions.done)[:, :, before, None, None]
+        delta = (np.asarray(tr.rewards)[:, :, before] + 0.9 * nd * np.asarray(tr.values)[:, :, t_cut]
+                 - np.asarray(tr.values)[:, :, before])
+        active = np.asarray(fake_rollout.active)[:, None]
+        np.testing.assert_allclose(np.asarray(out.advantages)[:, :, before], delta * active,
+                                   rtol=1e-4, atol=1e-5)
+
+
 # --- the compiled trainer ---------------------------------------------------------------------
 
 
