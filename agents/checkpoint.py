@@ -49,6 +49,7 @@ import warnings
 from typing import Any, Callable, Iterator
 
 import jax
+from jax.experimental import multihost_utils
 import numpy as np
 import orbax.checkpoint as ocp
 import tensorstore as ts
@@ -428,8 +429,6 @@ class Checkpoints:
         if self.read_only:
             raise ValueError("a read_only Checkpoints never modifies the run directory")
         if jax.process_count() > 1:
-            from jax.experimental import multihost_utils
-
             multihost_utils.sync_global_devices(f"checkpoint discard {step} (before)")
         src = os.path.join(self.directory, str(step))
         dst = f"{src}.corrupt"
@@ -442,8 +441,6 @@ class Checkpoints:
             with contextlib.suppress(OSError), open(os.path.join(dst, "UNUSABLE.txt"), "w") as f:
                 f.write(f"checkpoint {step} was moved aside: {reason}\n\n{details}")
         if jax.process_count() > 1:
-            from jax.experimental import multihost_utils
-
             multihost_utils.sync_global_devices(f"checkpoint discard {step}")
         with _quiet_logs():
             self._manager.reload()

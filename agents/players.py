@@ -26,10 +26,12 @@ def policy_player(network: PolicyNetwork, params, config: EnvConfig, *, greedy: 
     return Player(policy_act(network, config, greedy), params, name)
 
 
-def resolve(spec, env: SoccerEnv, allowed=("bot", "run"), what: str = "opponent") -> Player:
+def resolve(spec, env: SoccerEnv, allowed=("bot", "run"), what: str = "opponent",
+            log=None) -> Player:
     """A player from a spec allowed here ('bot:NAME[:DIFFICULTY]', a run directory), a
     `Player`, or a bot function `(key, state, team)`. ValueError with the allowed forms
-    otherwise ('self' and 'league' are training opponents: `TrainConfig.opponent`)."""
+    otherwise ('self' and 'league' are training opponents: `TrainConfig.opponent`). `log` gets
+    the line saying which checkpoint of a run directory was used."""
     if isinstance(spec, Player):
         return spec
     if callable(spec):
@@ -38,5 +40,5 @@ def resolve(spec, env: SoccerEnv, allowed=("bot", "run"), what: str = "opponent"
     if parsed.kind == "bot":
         return bot_player(parsed, env)
     if parsed.kind == "run":
-        return load_policy(parsed.name, env)
+        return load_policy(parsed.name, env, log=log)
     raise ValueError(f"{what}={spec!r} names a training opponent, not a player")

@@ -55,11 +55,12 @@ def read_run(run_dir: str) -> SavedRun:
 
 
 def load_policy_params(run_dir: str, env: SoccerEnv | None = None, seed: int = 0,
-                       step: int | None = None):
+                       step: int | None = None, log=None):
     """(network, params, env_config) of the latest usable checkpoint of `run_dir`.
 
     `env`, when given, must play the same game size as the run (team size, observation and
-    action sizes); otherwise a ValueError says what differs.
+    action sizes); otherwise a ValueError says what differs. `log`, when given, gets one line
+    saying which checkpoint was used (and why newer ones were not).
     """
     saved = read_run(run_dir)
     config, env_config = saved.train, saved.env
@@ -83,7 +84,10 @@ def load_policy_params(run_dir: str, env: SoccerEnv | None = None, seed: int = 0
         jax.ShapeDtypeStruct((seeds, 2), jnp.uint32))
     checkpoints = Checkpoints(run_dir, read_only=True)
     try:
-        _, _, params, _ = checkpoints.restore(abstract_policy=abstract, step=step)
+        restored = checkpoints.restore(abstract_policy=abstract, step=step, log=log)
+        if log is not None and not restored.skipped:
+            log(f"{run_dir}: {restored.message}")
+        params = restored.policy
     finally:
         checkpoints.close()
     params = jax.tree.map(lambda x: jnp.asarray(x[seed]), params)
@@ -91,13 +95,14 @@ def load_policy_params(run_dir: str, env: SoccerEnv | None = None, seed: int = 0
 
 
 def load_policy(run_dir: str, env: SoccerEnv | None = None, *, sample: bool = False,
-                seed: int = 0, step: int | None = None) -> Player:
+                seed: int = 0, step: int | None = None, log=None) -> Player:
     """The trained policy of `run_dir` as a player, callable with the bots' signature
     `(key, state, team) -> int32 [T]`.
 
     It observes the state in `team`'s frame and acts greedily unless `sample=True`. `seed`
-    picks one of the run's `--seeds`; `step` a checkpoint (default: the latest usable one).
+    picks one of the run's `--seeds`; `step` a checkpoint (default: the latest usable one);
+    `log` gets the line saying which checkpoint was used.
     """
-    network, params, env_config = load_policy_params(run_dir, env, seed, step)
+    network, params, env_config = load_policy_params(run_dir, env, seed, step, log)
     config = env.config if env is not None else env_config
     return Player(policy_act(network, config, not sample), params, run_dir)

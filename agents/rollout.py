@@ -31,9 +31,6 @@ from flax import struct
 
 from agents.networks import PolicyNetwork, log_probs_and_entropy, sample_actions
 
-# (key, state, team) -> int32 [T]: the scripted bots' signature (soccer_env.bots).
-OpponentFn = Callable[[jax.Array, object, int], jax.Array]
-
 
 @struct.dataclass
 class Transition:
@@ -74,7 +71,7 @@ class Rollout:
     active: jax.Array
 
 
-def make_branch_rollout(env, network: PolicyNetwork, opponent_fn: OpponentFn | None, *,
+def make_branch_rollout(env, network: PolicyNetwork, opponent_fn: Callable | None, *,
                         horizon: int, with_value: bool = False):
     """Returns (play_branch, branch_rollout).
 
@@ -85,7 +82,9 @@ def make_branch_rollout(env, network: PolicyNetwork, opponent_fn: OpponentFn | N
             -> (Rollout, next_trunk)
         trunk: State with a leading game axis [B]; next_trunk is branch 0's final state.
 
-    `opponent_fn=None` is self-play. `with_value` also records the critic's values.
+    `opponent_fn=None` is self-play. Otherwise it is a player (`soccer_env.players.Player`, or
+    any `(key, state, team) -> int32 [T]` bot), or, with per-game `opponent_params`, a function
+    of them too (see below). `with_value` also records the critic's values.
     `opponent_params`: None, and the opponent is called `opponent_fn(key, state, 1)`; or a pytree
     (in `branch_rollout`, with a leading game axis [B]: one opponent per game, e.g. snapshots of
     a league), and it is called `opponent_fn(key, state, 1, opponent_params)`.

@@ -36,12 +36,11 @@ from typing import Any, Callable, NamedTuple
 import jax
 
 from soccer_env import bots as bots_lib
+from soccer_env.bots import Bot  # (key, state, team) -> int32 [T]
 from soccer_env.env import SoccerEnv
 
-# (params, key, state, team) -> int32 [T]
+# (params, key, state, team) -> int32 [T]; a Player binds it to its params.
 Act = Callable[[Any, jax.Array, Any, Any], jax.Array]
-# (key, state, team) -> int32 [T]: the scripted bots' signature
-Bot = Callable[[jax.Array, Any, Any], jax.Array]
 
 KINDS = ("bot", "run", "self", "league")
 

@@ -153,3 +153,34 @@ def test_a_killed_run_resumes_to_the_same_weights(smoke_runs, xla_cache, tmp_pat
     assert "resuming" in resumed.stdout
     assert (read_json(out / "summary.json")["params_digest"]
             == read_json(smoke_runs["a"] / "summary.json")["params_digest"])
+
+
+def test_a_corrupt_latest_checkpoint_is_skipped_the_same_way_by_every_reader(
+        smoke_runs, xla_cache, tmp_path):
+    """A truncated policy file in the latest checkpoint: eval.py says in one line that it uses
+    the previous checkpoint (no library noise), and --resume uses that same one, moves the
+    corrupt one aside and ends with the uninterrupted run's weights."""
+    import shutil
+
+    run = tmp_path / "corrupt"
+    shutil.copytree(smoke_runs["a"], run)
+    steps = sorted(int(d) for d in os.listdir(run / "checkpoints") if d.isdigit())
+    latest, previous = steps[-1], steps[-2]
+    files = [p for p in (run / "checkpoints" / str(latest) / "policy").rglob("*") if p.is_file()]
+    biggest = max(files, key=lambda p: p.stat().st_size)
+    biggest.write_bytes(biggest.read_bytes()[: biggest.stat().st_size // 2])
+    proc = eval_cli([run, "--games", "2"], xla_cache)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr and "Exception ignored" not in proc.stderr
+    said = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(said) == 1, proc.stderr
+    assert f"checkpoint {latest} is unusable (policy" in said[0]
+    assert f"using checkpoint {previous}" in said[0]
+    assert (run / "checkpoints" / str(latest)).is_dir()  # a reader never modifies the run
+    resumed = train_cli(["--out", run, "--resume", "--no-gif"], xla_cache)
+    assert resumed.returncode == 0, resumed.stdout + resumed.stderr
+    assert "Traceback" not in resumed.stdout + resumed.stderr
+    assert f"using checkpoint {previous}" in resumed.stdout + resumed.stderr
+    assert (run / "checkpoints" / f"{latest}.corrupt").is_dir()
+    assert (read_json(run / "summary.json")["params_digest"]
+            == read_json(smoke_runs["a"] / "summary.json")["params_digest"])

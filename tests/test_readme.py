@@ -15,7 +15,6 @@ import argparse
 import importlib
 import os
 import re
-import runpy
 import shlex
 import subprocess
 import sys
@@ -30,9 +29,24 @@ from conftest import ROOT, cli_env
 README = os.path.join(ROOT, "README.md")
 
 
+def fenced() -> list[tuple[str, str]]:
+    """(language, text) of every fenced block of the README, in order."""
+    out, language, lines = [], None, []
+    for line in open(README, encoding="utf-8").read().splitlines():
+        if line.startswith("```"):
+            if language is None:
+                language, lines = line[3:].strip(), []
+            else:
+                out.append((language, "\n".join(lines) + "\n"))
+                language = None
+        elif language is not None:
+            lines.append(line)
+    assert language is None, "README has an unclosed code fence"
+    return out
+
+
 def blocks(language: str) -> list[str]:
-    text = open(README, encoding="utf-8").read()
-    return re.findall(rf"```{language}\n(.*?)```", text, flags=re.S)
+    return [text for lang, text in fenced() if lang == language]
 
 
 def commands() -> list[str]:
@@ -132,13 +146,13 @@ def test_bash_command_is_valid(command, smoke_runs, tmp_path, xla_cache, monkeyp
 
 
 def test_the_sample_progress_line_is_the_printed_one(smoke_runs):
-    sample = [b for b in re.findall(r"```\n(.*?)```", open(README, encoding="utf-8").read(),
-                                    flags=re.S) if b.startswith("[")]
+    sample = [b for b in blocks("") if b.startswith("[")]
     assert sample, "README has no sample progress line"
     printed = [line for line in smoke_runs["stdout"].splitlines()
                if line.startswith("[") and "update" in line][-1]
 
     def shape(line):  # the words between the numbers
-        return re.sub(r"[-\d.,%()]+", "#", line.replace(" (incl. compile)", "")).split()
+        line = re.sub(r"^\[\s*", "[", line.replace(" (incl. compile)", ""))
+        return re.sub(r"[-\d.,%()]+", "#", line).split()
 
     assert shape(sample[0].strip()) == shape(printed), (sample[0], printed)

@@ -23,6 +23,7 @@ import re
 import sys
 
 import jax
+import numpy as np
 
 from agents import evaluation
 from agents import players
@@ -71,7 +72,10 @@ def _parse(argv):
 
 def _players(specs: list[str], env):
     """The players of `specs` (bot specs or run directories) for games of `env`."""
-    return [players.resolve(spec, env, ("bot", "run"), "--opponent") for spec in specs]
+    def say(line):
+        print(line, file=sys.stderr, flush=True)
+
+    return [players.resolve(spec, env, ("bot", "run"), "--opponent", log=say) for spec in specs]
 
 
 def _run_env(run_dir):
