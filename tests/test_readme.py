@@ -90,8 +90,12 @@ def test_the_readme_has_code_blocks():
 
 
 @pytest.mark.parametrize("index", range(len(blocks("python"))))
-def test_python_block_runs(index, tmp_path, xla_cache):
+def test_python_block_runs(index, tmp_path, xla_cache, smoke_runs):
     code = blocks("python")[index]
+    # A block that loads runs/smoke-readme trains it when missing; the session has one already.
+    import shutil
+
+    shutil.copytree(smoke_runs["a"], tmp_path / "runs" / "smoke-readme")
     proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=cli_env(xla_cache),
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, f"README python block {index} failed:\n{code}\n{proc.stderr}"

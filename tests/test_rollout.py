@@ -1,5 +1,7 @@
 """agents.rollout: G branches from the same state, the trunk advance, and both learning setups."""
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -133,17 +135,29 @@ def test_per_game_opponent_parameters():
     assert abs(moved[0]) < 0.05 and moved[1] < -0.5  # team 1 attacks -x in the world
 
 
+@functools.lru_cache(maxsize=None)
+def _replay_step(env, bot):
+    """One jitted step of a replay: the bot's actions for team 1 and the env's step, with the
+    same key split as play_branch (compiled once per env and bot)."""
+
+    def step(state, learner_actions, step_key):
+        _, k_opp, k_env = jax.random.split(step_key, 3)
+        all_actions = jnp.concatenate([learner_actions, bot(k_opp, state, 1)[None]], axis=0)
+        _, state, _, _, info = env.step(k_env, state, all_actions)
+        return state, info["terminated"], info["truncated"]
+
+    return jax.jit(step)
+
+
 def replay_flags(env, bot, key, state, actions, horizon):
     """(terminated, truncated) [H] of the env's own info when the branch of `key` is played
     again step by step with the recorded actions (same key split as play_branch)."""
-    step, act = jax.jit(env.step), jax.jit(bot, static_argnums=2)
+    step = _replay_step(env, bot)
     terminated, truncated = [], []
     for t, step_key in enumerate(jax.random.split(key, horizon)):
-        _, k_opp, k_env = jax.random.split(step_key, 3)
-        all_actions = jnp.concatenate([actions[t], act(k_opp, state, 1)[None]], axis=0)
-        _, state, _, _, info = step(k_env, state, all_actions)
-        terminated.append(bool(info["terminated"]))
-        truncated.append(bool(info["truncated"]))
+        state, term, cut = step(state, actions[t], step_key)
+        terminated.append(bool(term))
+        truncated.append(bool(cut))
     return np.array(terminated), np.array(truncated)
 
 
