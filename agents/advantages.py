@@ -115,7 +115,8 @@ def gae(rewards: jax.Array, values: jax.Array, dones: jax.Array, last_value: jax
     out (advantage 0, value target = the value itself, so neither the policy nor the critic
     learns from that step) and the trace is cut there. Only a terminated step
     (`dones & ~truncated`) bootstraps with value 0 after it. `truncated=None` (the default)
-    treats every `done` as a termination: the behaviour of earlier versions, bit for bit.
+    treats every `done` as a termination: the behaviour of earlier versions (up to float
+    rounding).
     Returns (advantages [H, ...], value targets = advantages + values).
     """
     def full(flags):
@@ -125,20 +126,9 @@ def gae(rewards: jax.Array, values: jax.Array, dones: jax.Array, last_value: jax
 
     dones = full(dones)
     next_values = jnp.concatenate([values[1:], last_value[None]], axis=0)
-    if truncated is None:
-        not_done = 1.0 - dones.astype(jnp.float32)
-
-        def back(carry, x):
-            r, v, v_next, nd = x
-            delta = r + gamma * v_next * nd - v
-            carry = delta + gamma * lam * nd * carry
-            return carry, carry
-
-        _, adv = jax.lax.scan(back, jnp.zeros_like(last_value),
-                              (rewards, values, next_values, not_done), reverse=True)
-        return adv, adv + values
-
-    truncated = full(truncated).astype(bool)
+    # Without flags every end is a termination: with no truncation the masks below are exact
+    # ones and the recursion is the classic one (tested against it, to float rounding).
+    truncated = full(jnp.zeros((), bool) if truncated is None else truncated).astype(bool)
     not_terminated = 1.0 - (dones.astype(bool) & ~truncated).astype(jnp.float32)
     not_truncated = 1.0 - truncated.astype(jnp.float32)
     # The trace continues only inside an episode: not after a termination, not after a cut.
