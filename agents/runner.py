@@ -143,7 +143,7 @@ def reconcile_resume(saved: SavedRun, config: TrainConfig, options: RunOptions):
         raise ValueError(
             f"cannot resume {options.out!r} with different {', '.join(map(_flag, changed))}: a "
             "resumed run continues the same run (it may change only "
-            f"{', '.join(_flag(n) for n in RESUMABLE[2:9])}); start a new run with another "
+            f"{', '.join(_flag(n) for n in RESUMABLE[2:10])}); start a new run with another "
             "--out instead. Nothing was written")
     if (options.total_steps != saved_options.total_steps and saved.train.lr_anneal_updates
             and total_updates(saved.train, options) > saved.train.lr_anneal_updates):
