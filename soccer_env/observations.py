@@ -285,15 +285,18 @@ def global_state(config, state) -> jnp.ndarray:
     """float32 [2, state_dim(T)]: the full state in each team's frame (own team first)."""
     T = config.team_size
     pos_scale, sign, score_feat, time_left, possession = _common(config, state)
+    # Row t: its own players, then the opponents, both in team t's frame (sign[t]).
     pos = (sign * state.player_pos * pos_scale).reshape(2, 2 * T)
     vel = (sign * state.player_vel / config.player_max_speed).reshape(2, 2 * T)
+    opp_pos = (sign * state.player_pos[::-1] * pos_scale).reshape(2, 2 * T)
+    opp_vel = (sign * state.player_vel[::-1] / config.player_max_speed).reshape(2, 2 * T)
     act_f = state.active.astype(jnp.float32)
     s = TEAM_SIGN[:, None]
     ball = jnp.concatenate([s * state.ball_pos * pos_scale,
                             s * state.ball_vel / config.ball_max_speed], axis=-1)  # [2, 4]
     pieces = {
         "own_pos": [pos], "own_vel": [vel], "own_active": [act_f],
-        "opp_pos": [pos[::-1]], "opp_vel": [vel[::-1]], "opp_active": [act_f[::-1]],
+        "opp_pos": [opp_pos], "opp_vel": [opp_vel], "opp_active": [act_f[::-1]],
         "ball": [ball], "score_diff": [score_feat[:, None]],
         "time_left": [jnp.broadcast_to(time_left, (2, 1))], "possession": [possession[:, None]],
     }

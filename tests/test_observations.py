@@ -49,6 +49,12 @@ def test_blocks_hold_what_their_names_say():
     np.testing.assert_allclose(sblock["own_pos"][0, 2:4], np.array([-4.0, 2.0]) * scale,
                                rtol=1e-6)
     np.testing.assert_array_equal(sblock["own_active"], 1.0)
+    # Opponents in the observing team's frame, as the ball is: the left team sees the right
+    # team's player 2 at its world position; the right team sees the left's player 1 rotated.
+    np.testing.assert_allclose(sblock["opp_pos"][0, 4:6], np.array([5.0, -1.0]) * scale,
+                               rtol=1e-6)
+    np.testing.assert_allclose(sblock["opp_pos"][1, 2:4], np.array([4.0, -2.0]) * scale,
+                               rtol=1e-6)
 
 
 @pytest.mark.parametrize("name", ["1v1", "5v5", "counterattack"])
