@@ -136,14 +136,19 @@ def test_rewards_to_go_stop_at_the_first_episode_end():
     np.testing.assert_allclose(rtg[0], discounted_returns(rewards, dones, gamma), rtol=1e-6)
 
 
-def reference_gae(rewards, values, dones, last_value, gamma, lam):
+def reference_gae(rewards, values, dones, last_value, gamma, lam, truncated=None):
+    """Loop version: termination bootstraps with 0, truncation masks the step and cuts."""
     H = len(rewards)
+    truncated = np.zeros(H, bool) if truncated is None else truncated
     adv = np.zeros(H)
     next_adv, next_value = 0.0, last_value
     for t in reversed(range(H)):
-        nd = 0.0 if dones[t] else 1.0
-        delta = rewards[t] + gamma * next_value * nd - values[t]
-        next_adv = delta + gamma * lam * nd * next_adv
+        if truncated[t]:
+            next_adv = 0.0
+        else:
+            nd = 0.0 if dones[t] else 1.0
+            delta = rewards[t] + gamma * next_value * nd - values[t]
+            next_adv = delta + gamma * lam * nd * next_adv
         adv[t] = next_adv
         next_value = values[t]
     return adv
@@ -279,23 +284,6 @@ def test_gae_termination_is_unchanged():
     np.testing.assert_allclose(adv[:3], old[:3], rtol=1e-6)
 
 
-def reference_gae_cut(rewards, values, dones, truncated, last_value, gamma, lam):
-    """Loop version: termination bootstraps with 0, truncation masks the step and cuts."""
-    H = len(rewards)
-    adv = np.zeros(H)
-    next_adv, next_value = 0.0, last_value
-    for t in reversed(range(H)):
-        if truncated[t]:
-            next_adv = 0.0
-        else:
-            nd = 0.0 if dones[t] else 1.0
-            delta = rewards[t] + gamma * next_value * nd - values[t]
-            next_adv = delta + gamma * lam * nd * next_adv
-        adv[t] = next_adv
-        next_value = values[t]
-    return adv
-
-
 def test_gae_with_truncations_matches_reference_and_broadcasts_over_players():
     rng = np.random.default_rng(6)
     H, B, T = 9, 4, 3
@@ -306,8 +294,8 @@ def test_gae_with_truncations_matches_reference_and_broadcasts_over_players():
     truncated = dones & (rng.random((H, B)) < 0.5)
     adv, targets = gae_of(rewards, values, dones, last, truncated)
     for b, i in np.ndindex(B, T):
-        want = reference_gae_cut(rewards[:, b, i], values[:, b, i], dones[:, b],
-                                 truncated[:, b], last[b, i], GAMMA, LAM)
+        want = reference_gae(rewards[:, b, i], values[:, b, i], dones[:, b], last[b, i],
+                             GAMMA, LAM, truncated[:, b])
         np.testing.assert_allclose(adv[:, b, i], want, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(targets, adv + values, rtol=1e-6)
     full = lambda x: np.broadcast_to(x[..., None], (H, B, T))
