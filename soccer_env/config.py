@@ -46,22 +46,49 @@ class EnvConfig(JsonConfig):
     ball_max_speed: float = 20.0
     ball_friction: float = 0.04  # fraction of ball speed lost per step (rolling resistance)
     ball_restitution: float = 0.6  # ball-body bounce
-    kick_range: float = 0.8  # centre-to-centre distance within which a player can kick
-    shoot_speed: float = 16.0
-    shoot_noise: float = 0.08  # std of the aim error of a shot, radians
-    pass_speed_max: float = 14.0
-    pass_noise: float = 0.03  # std of the aim error of a pass, radians
-    kick_noise_at_speed: float = 0.05  # extra aim error (radians) per m/s of the kicker's speed / max
     restart_clearance: float = 2.0  # opponents are pushed this far from the ball at restarts
 
+    # --- ball control (football mechanics) ---------------------------------------------------
+    control_radius: float = 0.7  # centre-to-centre player-ball distance to take a loose ball
+    control_speed: float = 9.0  # a ball faster than this relative to the player deflects
+    dribble_speed: float = 3.5  # top speed of the player with the ball
+    kick_cooldown: int = 3  # steps before a kicker may take the ball again
+    tackle_range: float = 1.0  # centre-to-centre distance of a tackler to the ball
+    tackle_prob: float = 0.2  # chance per step that a player in tackle range wins the ball
+    tackle_cooldown: int = 10  # steps before the player who lost the ball may take it back
+    # Shots: aimed shot_inset inside the post away from the keeper, at shoot_speed, with an aim
+    # error (std, radians) of shoot_noise + shoot_noise_per_m * distance to the goal centre
+    # + shoot_noise_pressure * max(0, 1 - nearest opponent distance / pressure_radius).
+    shoot_speed: float = 16.0
+    shot_inset: float = 0.6
+    shoot_noise: float = 0.03
+    shoot_noise_per_m: float = 0.008
+    shoot_noise_pressure: float = 0.15
+    pressure_radius: float = 2.0
+    # Passes: led to where the receiver will be on arrival, struck so that friction leaves
+    # pass_arrival_speed at the receiver (capped at pass_speed_max), aim error pass_noise.
+    pass_arrival_speed: float = 5.0
+    pass_speed_max: float = 14.0
+    pass_noise: float = 0.03
+    kick_noise_at_speed: float = 0.05  # extra aim error (radians) per m/s of the kicker's speed / max
+    # Keeper (player 0 when team_size >= 2): inside its penalty area it catches a ball slower
+    # than catch_speed within catch_radius with chance catch_prob per step; it cannot be
+    # tackled while it holds the ball there and must kick within keeper_hold_steps.
+    catch_radius: float = 1.1
+    catch_speed: float = 14.0
+    catch_prob: float = 0.6
+    keeper_hold_steps: int = 30
+
     # --- rewards -----------------------------------------------------------------------------
-    # reward[t, i] = team_reward[t] + credit_weight * credit[t, i]
+    # reward[t, i] = team_reward[t] + credit_weight * credit[t, i]; team_reward = goal_reward
+    # x goal difference + ball_progress_weight x the change of the ball's progress toward the
+    # opponent goal counted while the team owns the ball (potential-based).
     goal_reward: float = 1.0
-    ball_progress_weight: float = 0.0  # potential-based shaping: ball x progress toward the goal
+    ball_progress_weight: float = 0.0
     credit_weight: float = 0.1
-    credit_touch: float = 0.5  # a touch that sends the ball toward the opponent goal
-    credit_pass: float = 1.0  # the passer of a completed pass
-    credit_shot: float = 1.0  # a shot on target
+    credit_won_ball: float = 0.5  # took the ball from the opponents (tackle, interception, ...)
+    credit_pass: float = 1.0  # the passer of a completed pass (a teammate took possession)
+    credit_assist: float = 1.0  # the passer of the completed pass before a goal
     credit_goal: float = 1.0  # the scorer of a goal
 
     def __post_init__(self):
@@ -86,33 +113,54 @@ class EnvConfig(JsonConfig):
             "player_max_speed",
             "player_accel",
             "ball_max_speed",
-            "kick_range",
+            "control_radius",
+            "control_speed",
+            "dribble_speed",
+            "tackle_range",
             "shoot_speed",
+            "pass_arrival_speed",
             "pass_speed_max",
+            "pressure_radius",
+            "catch_radius",
+            "catch_speed",
         ):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
                 fail(name, "a finite number > 0")
         if self.goal_width >= self.field_width:
             fail("goal_width", f"(0, field_width={self.field_width})")
-        if self.field_length < 4 * (self.player_radius + self.kick_range):
-            fail("field_length", f">= {4 * (self.player_radius + self.kick_range):.2f}")
-        if self.kick_range < self.player_radius + self.ball_radius:
-            fail("kick_range", f">= player_radius + ball_radius = "
-                 f"{self.player_radius + self.ball_radius}")
+        if self.field_length < 4 * (self.player_radius + self.control_radius):
+            fail("field_length", f">= {4 * (self.player_radius + self.control_radius):.2f}")
+        reach = self.player_radius + self.ball_radius
+        for name in ("control_radius", "catch_radius"):
+            if getattr(self, name) < reach:
+                fail(name, f">= player_radius + ball_radius = {reach}")
+        if self.pass_arrival_speed >= self.pass_speed_max:
+            fail("pass_arrival_speed", f"(0, pass_speed_max={self.pass_speed_max})")
+        for name in ("kick_cooldown", "tackle_cooldown", "keeper_hold_steps"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                fail(name, "an integer >= 0")
+        for name in ("tackle_prob", "catch_prob"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+                fail(name, "[0, 1]")
         if not 0.0 <= self.ball_friction < 1.0:
             fail("ball_friction", "[0, 1)")
         if not 0.0 <= self.ball_restitution <= 1.0:
             fail("ball_restitution", "[0, 1]")
-        for name in ("shoot_noise", "pass_noise", "kick_noise_at_speed", "restart_clearance"):
+        for name in ("shoot_noise", "shoot_noise_per_m", "shoot_noise_pressure", "shot_inset",
+                     "pass_noise", "kick_noise_at_speed", "restart_clearance"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
                 fail(name, "a finite number >= 0")
-        for name in ("goal_reward", "ball_progress_weight", "credit_weight", "credit_touch",
-                     "credit_pass", "credit_shot", "credit_goal"):
+        for name in ("goal_reward", "ball_progress_weight", "credit_weight", "credit_won_ball",
+                     "credit_pass", "credit_assist", "credit_goal"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not math.isfinite(value):
                 fail(name, "a finite number")
+        if self.shot_inset >= self.goal_width / 2:
+            fail("shot_inset", f"[0, goal_width / 2 = {self.goal_width / 2})")
         if self.layout not in LAYOUTS:
             fail("layout", f"one of {tuple(LAYOUTS)}")
         if self.boundary not in BOUNDARIES:

@@ -16,9 +16,11 @@ KICKER_GAP = 0.05
 # Gap between a drill's ball carrier and the ball (a little more room than a kickoff taker).
 CARRIER_GAP = 0.1
 
-# Passes are aimed where the receiver will be this many seconds from now (the physics leads
-# them; the positional bot judges a pass at the same point).
-PASS_LEAD = 0.3
+# The dribbled ball sits this far in front of its owner's body (metres between the surfaces).
+DRIBBLE_GAP = 0.03
+
+# A pass is led by at most this many seconds of the receiver's motion.
+MAX_PASS_LEAD = 1.5
 
 # Drills park the players they leave off the pitch this far beyond the touchline; observation
 # bounds must cover them.
@@ -36,3 +38,19 @@ GOAL_AREA_FRACTION = 0.12
 def goal_area_depth(field_length: float) -> float:
     """Depth in metres of the goal area of a pitch `field_length` long."""
     return min(GOAL_AREA_DEPTH, GOAL_AREA_FRACTION * field_length)
+
+
+# The penalty area (where a keeper may catch): full size on an 11v11 pitch, scaled down with
+# the pitch length on small ones; it extends this depth beyond each post, too.
+PENALTY_DEPTH = 16.5
+PENALTY_FRACTION = 0.18
+
+
+def penalty_depth(field_length: float) -> float:
+    """Depth in metres of the penalty area of a pitch `field_length` long."""
+    return min(PENALTY_DEPTH, PENALTY_FRACTION * field_length)
+
+
+def penalty_half_width(field_length: float, goal_width: float, field_width: float) -> float:
+    """Half-width in metres of the penalty area (never wider than the pitch)."""
+    return min(goal_width / 2 + penalty_depth(field_length), field_width / 2)

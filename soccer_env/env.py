@@ -22,7 +22,10 @@ from soccer_env.config import EnvConfig
 from soccer_env.constants import TEAM_SIGN
 from soccer_env.layouts import initial_state_from_uniforms, num_uniforms
 from soccer_env.render.frame import render_frame
-from soccer_env.types import Restart, State
+from soccer_env.types import LOOSE, Restart, State, owner_onehot
+
+# U(0, 1) draws of one step: kick noise, tie-break, tackle, and each team's keeper catch.
+STEP_UNIFORMS = 5
 
 
 class SoccerEnv:
@@ -32,8 +35,8 @@ class SoccerEnv:
     `soccer_env.actions.Action`):
         0 idle (decelerate); 1..8 move at (index - 1) * 45 degrees (1 forward, 3 left, 5 back,
         7 right); 9 shoot at the opponent goal; 10 .. 10 + T - 2 pass to teammate k (teammates in
-        index order, the passer skipped). Kicks act only within `kick_range` of the ball,
-        otherwise they are idles. Indices outside [0, num_actions) are clipped: the jitted core
+        index order, the passer skipped). Kicks act only for the player who has the ball
+        (`State.owner`), otherwise they are idles. Indices outside [0, num_actions) are clipped: the jitted core
         cannot raise, so validating actions is the caller's job (the PettingZoo adapter does).
     """
 
@@ -65,12 +68,13 @@ class SoccerEnv:
     # --- core API --------------------------------------------------------------------------
     def reset(self, key: chex.PRNGKey) -> tuple[jax.Array, State]:
         """A new episode drawn from the scenario's initial-state distribution."""
-        state = initial_state_from_uniforms(self.config, self._uniforms(key)[:-1])
+        state = initial_state_from_uniforms(
+            self.config, self._uniforms(key)[:num_uniforms(self.config)])
         return self.observe(state), state
 
     def _uniforms(self, key):
-        """All the randomness of one step: the reset draws, then the kick-noise draw."""
-        return jax.random.uniform(key, (num_uniforms(self.config) + 1,))
+        """All the randomness of one step in one draw: the reset's, then the step's."""
+        return jax.random.uniform(key, (num_uniforms(self.config) + STEP_UNIFORMS,))
 
     def observe(self, state: State) -> jax.Array:
         """float32 [2, T, obs_dim]: every player's observation in its team's frame."""
@@ -81,94 +85,156 @@ class SoccerEnv:
         return observations.global_state(self.config, state)
 
     def action_mask(self, state: State) -> jax.Array:
-        """bool [2, T, num_actions]: idle always; moves when on the pitch; kicks in range; a pass
-        only to a teammate on the pitch."""
+        """bool [2, T, num_actions]: idle always; moves when on the pitch; shoot and pass only
+        for the player who has the ball (`state.owner`), a pass only to a teammate on the
+        pitch."""
         T = self.config.team_size
         active = state.active
-        in_range = physics.in_kick_range(self.config, state.player_pos, state.ball_pos, active)
+        has_ball = owner_onehot(state.owner, T) & active
         moves = jnp.broadcast_to(active[..., None], (2, T, NUM_MOVES))
         mates = active[:, teammate_index(T)]  # [2, T, T-1]
-        passes = in_range[..., None] & mates
+        passes = has_ball[..., None] & mates
         return jnp.concatenate(
-            [jnp.ones((2, T, 1), bool), moves, in_range[..., None], passes], axis=-1)
+            [jnp.ones((2, T, 1), bool), moves, has_ball[..., None], passes], axis=-1)
 
     def step(self, key: chex.PRNGKey, state: State, actions: jax.Array):
         """One step; a finished game is replaced by a fresh one (see the module docstring).
 
         Equal to `step_env` with the same key unless the game ends; the new episode is
-        `reset(key)` (the kick noise and the reset use disjoint parts of one random draw).
+        `reset(key)` (the step's draws and the reset use disjoint parts of one random draw).
         """
         u = self._uniforms(key)
-        next_state, reward, done, info = self._step(u[-1], state, actions)
-        reset_state = initial_state_from_uniforms(self.config, u[:-1])
+        n = num_uniforms(self.config)
+        next_state, reward, done, info = self._step(u[n:], state, actions)
+        reset_state = initial_state_from_uniforms(self.config, u[:n])
         next_state = jax.tree.map(lambda r, s: jnp.where(done, r, s), reset_state, next_state)
         return self.observe(next_state), next_state, reward, done, info
 
     def step_env(self, key: chex.PRNGKey, state: State, actions: jax.Array):
         """One step without auto-reset. Returns (obs, state, reward [2, T], done, info)."""
-        next_state, reward, done, info = self._step(self._uniforms(key)[-1], state, actions)
+        u = self._uniforms(key)[num_uniforms(self.config):]
+        next_state, reward, done, info = self._step(u, state, actions)
         return self.observe(next_state), next_state, reward, done, info
 
-    def _step(self, kick_uniform, state, actions):
+    def _step(self, u, state, actions):
+        """One step from the step's STEP_UNIFORMS U(0, 1) draws `u`: kick noise, tie-break,
+        tackle, and each team's keeper catch."""
         cfg = self.config
         T = cfg.team_size
         chex.assert_shape(actions, (2, T))
         actions = jnp.clip(jnp.asarray(actions, jnp.int32), 0, self.num_actions - 1)
         active = state.active
         actions = jnp.where(active, actions, Action.IDLE)
+        keeper = physics.keepers(cfg)
 
-        # Kicks are decided on the positions the players see, before anyone moves.
+        # --- the player with the ball kicks, or may lose it to a tackle ----------------------
+        # Decided on the positions the players see, before anyone moves.
+        has_ball = owner_onehot(state.owner, T) & active
+        # A keeper must release the ball within keeper_hold_steps: then it clears it (shoots).
+        forced = has_ball & keeper & (state.hold >= cfg.keeper_hold_steps)
+        actions = jnp.where(forced & (actions < Action.SHOOT), int(Action.SHOOT), actions)
+        kicker = has_ball & (actions >= Action.SHOOT)
+        kicked = jnp.any(kicker)
         # A standard normal from the step's uniform draw (inverse CDF), scaling the aim error.
-        u = jnp.clip(kick_uniform, 1e-6, 1 - 1e-6)
-        noise = jnp.sqrt(2.0) * jax.scipy.special.erfinv(2.0 * u - 1.0)
-        kicked, kicker, kick_vel, is_shot = physics.resolve_kick(
-            cfg, state.player_pos, state.player_vel, actions, active, state.ball_pos, noise)
-        ball_vel = jnp.where(kicked, kick_vel, state.ball_vel)
+        noise = jnp.sqrt(2.0) * jax.scipy.special.erfinv(2.0 * jnp.clip(u[0], 1e-6, 1 - 1e-6) - 1.0)
+        kick_vel, is_shot = physics.kick(
+            cfg, state.player_pos, state.player_vel, active, actions, kicker, state.ball_pos, noise)
+        cooldown = jnp.maximum(state.cooldown - 1, 0)
+        cooldown = jnp.where(kicker, cfg.kick_cooldown, cooldown)
+        kept = has_ball & ~kicker
+        protected = keeper & physics.in_penalty_area(cfg, state.player_pos)
+        tackler = physics.tackles(cfg, state.player_pos, active, cooldown, kept, protected,
+                                  state.ball_pos, u[2], u[1])
+        tackled = jnp.any(tackler)
+        cooldown = jnp.where(kept & tackled, cfg.tackle_cooldown, cooldown)
+        has_ball = jnp.where(tackled, tackler, kept)
+        owned = jnp.any(has_ball)
 
-        pos, vel = physics.move_players(cfg, state.player_pos, state.player_vel, actions, active)
+        # --- players move ------------------------------------------------------------------
+        pos, vel = physics.move_players(cfg, state.player_pos, state.player_vel, actions, active,
+                                        has_ball)
         pos, vel = physics.collide_players(cfg, state.player_pos, pos, vel, active)
         pos, vel = physics.clamp_players(cfg, pos, vel)
         pos = jnp.where(active[..., None], pos, state.player_pos)
 
-        ball_before = state.ball_pos
-        ball_pos, ball_vel, bumped = physics.move_ball(
-            cfg, state.ball_pos, ball_vel, pos, vel, active, kicked)
+        # --- the ball: at its owner's feet, or rolling until someone controls it -----------
+        ball_vel = jnp.where(kicked, kick_vel, state.ball_vel)
+        can_control = active & (cooldown == 0)
+        can_catch = keeper & physics.in_penalty_area(cfg, pos) & (u[3:5, None] < cfg.catch_prob)
+        loose_pos, loose_vel, ctrl_score, bumped = physics.move_loose_ball(
+            cfg, state.ball_pos, ball_vel, pos, vel, active, can_control, can_catch, kicker)
+        controller = physics.pick_nearest(ctrl_score, jnp.isfinite(ctrl_score), u[1]) & ~owned
+        bumped = bumped & ~owned
+        has_ball = has_ball | controller
+        owned = jnp.any(has_ball)
+        feet_pos, feet_vel = physics.dribble(
+            cfg, pos, vel, has_ball, jnp.where(jnp.any(controller), loose_pos, state.ball_pos))
         if cfg.boundary == "walls":
-            ball_pos, ball_vel = physics.bounce_ball_off_walls(cfg, ball_pos, ball_vel)
+            loose_pos, loose_vel = physics.bounce_ball_off_walls(cfg, loose_pos, loose_vel)
+            feet_pos = physics.keep_owned_ball_in(cfg, feet_pos)
+        ball_pos = jnp.where(owned, feet_pos, loose_pos)
+        ball_vel = jnp.where(owned, feet_vel, loose_vel)
 
         # --- events ------------------------------------------------------------------------
-        touch = kicker | bumped
-        any_touch = jnp.any(touch)
+        touch = kicker | controller | bumped | tackler
+        took = controller | tackler
         attack = TEAM_SIGN[:, None]
-        touch_advance = touch & (ball_vel[0] * attack > 0)
+        last_team = jnp.any(state.last_touch, axis=1)  # [2]
+        won_ball = took & last_team[::-1][:, None]
         shot = kicker & is_shot
         shot_on_target = shot & _on_target(cfg, state.ball_pos, kick_vel, attack)
+        shot_on = jnp.where(kicked, jnp.any(shot_on_target), state.shot_on)
+        save = keeper & (controller | bumped) & shot_on
         is_pass = kicker & (actions >= Action.FIRST_PASS)
-        # A pass in flight is completed when a teammate of the passer touches the ball next.
-        receiver = touch & ~state.pass_from
-        pass_completed = state.pass_from & jnp.any(receiver, axis=1, keepdims=True)
-        pass_from = jnp.where(jnp.any(receiver), jnp.zeros_like(state.pass_from), state.pass_from)
-        pass_from = jnp.where(jnp.any(is_pass), is_pass, pass_from)
-        last_touch = jnp.where(any_touch, touch, state.last_touch)
-        possession = jnp.any(last_touch, axis=1)  # [2], before a goal clears it
+        new_pass = jnp.any(is_pass)
+        pass_from = jnp.where(new_pass, is_pass, state.pass_from)
+        pass_origin = jnp.where(new_pass, state.ball_pos, state.pass_origin)
+        # A pass in flight ends when someone controls the ball: completed when a teammate of
+        # the passer does, intercepted when an opponent does.
+        passing_team = jnp.any(pass_from, axis=1)  # [2]
+        receiver = controller & passing_team[:, None] & ~pass_from
+        completed = jnp.any(receiver)
+        pass_completed = pass_from & completed
+        interception = controller & passing_team[::-1][:, None]
+        reception = jnp.sum(jnp.where(receiver[..., None], pos, 0.0), axis=(0, 1))
+        pass_length = jnp.where(pass_completed,
+                                jnp.sqrt(jnp.sum((reception - pass_origin) ** 2)), 0.0)
+        pass_from = jnp.where(jnp.any(controller), False, pass_from)
+        # The passer of a completed pass assists a goal until someone else touches the ball.
+        assist_from = jnp.where(completed, pass_completed,
+                                jnp.where(jnp.any(touch & ~state.last_touch), False,
+                                          state.assist_from))
+        last_touch = jnp.where(jnp.any(touch), touch, state.last_touch)
+        shot_on = shot_on & ~jnp.any(controller | bumped)
 
         goal = rules.goals(cfg, ball_pos)
         scored = jnp.any(goal)
         goal_scored = last_touch & goal[:, None]
-        ball_progress = (ball_pos[0] - ball_before[0]) * (2.0 / cfg.field_length)
+        assist = assist_from & goal[:, None]
 
-        # --- restarts ----------------------------------------------------------------------
+        # --- restarts: the taker (kickoff: the kicker) has the ball ------------------------
         restart = jnp.full((), int(Restart.NO_RESTART), jnp.int32)
+        taker = jnp.zeros((2, T), bool)
         if cfg.boundary == "rules":
-            pos, vel, ball_pos, ball_vel, restart = rules.restart_if_out(
+            pos, vel, ball_pos, ball_vel, restart, taker = rules.restart_if_out(
                 cfg, pos, vel, active, ball_pos, ball_vel, last_touch, scored)
         if not cfg.goal_ends_episode:
-            pos, vel, ball_pos, ball_vel, kickoff = rules.kickoff_after_goal(
+            pos, vel, ball_pos, ball_vel, kickoff, kicker_off = rules.kickoff_after_goal(
                 cfg, pos, vel, active, ball_pos, ball_vel, goal)
             restart = jnp.maximum(restart, kickoff)
+            taker = jnp.where(scored, kicker_off, taker)
         restarted = restart != Restart.NO_RESTART
+        has_ball = jnp.where(restarted, taker, has_ball)
+        # A restart's taker stands just behind the ball, facing the opponent goal.
+        cooldown = jnp.where(restarted, 0, cooldown)
         pass_from = jnp.where(restarted, False, pass_from)
+        assist_from = jnp.where(restarted, False, assist_from)
+        shot_on = shot_on & ~restarted & ~scored
         last_touch = jnp.where(scored, False, last_touch)
+        owner = jnp.where(jnp.any(has_ball), jnp.argmax(has_ball.reshape(-1)), LOOSE)
+        owner = owner.astype(jnp.int32)
+        hold = jnp.where((owner == state.owner) & (owner != LOOSE) & ~restarted,
+                         state.hold + 1, 0).astype(jnp.int32)
 
         score = state.score + goal.astype(jnp.int32)
         step = state.step + 1
@@ -182,14 +248,18 @@ class SoccerEnv:
 
         next_state = State(
             player_pos=pos, player_vel=vel, active=active, ball_pos=ball_pos, ball_vel=ball_vel,
-            score=score, step=step, last_touch=last_touch, pass_from=pass_from)
+            score=score, step=step, owner=owner, cooldown=cooldown.astype(jnp.int32), hold=hold,
+            last_touch=last_touch, pass_from=pass_from, pass_origin=pass_origin,
+            assist_from=assist_from, shot_on=shot_on)
 
         # --- rewards -----------------------------------------------------------------------
         goal_diff = goal[0].astype(jnp.float32) - goal[1].astype(jnp.float32)
-        left = cfg.goal_reward * goal_diff + cfg.ball_progress_weight * ball_progress
-        team_reward = jnp.stack([left, -left])
-        credit = (cfg.credit_touch * touch_advance + cfg.credit_pass * pass_completed
-                  + cfg.credit_shot * shot_on_target + cfg.credit_goal * goal_scored)
+        shaping = (_progress_potential(cfg, owner, ball_pos)
+                   - _progress_potential(cfg, state.owner, state.ball_pos))
+        team_reward = (cfg.goal_reward * jnp.stack([goal_diff, -goal_diff])
+                       + cfg.ball_progress_weight * shaping)
+        credit = (cfg.credit_won_ball * won_ball + cfg.credit_pass * pass_completed
+                  + cfg.credit_assist * assist + cfg.credit_goal * goal_scored)
         reward = team_reward[:, None] + cfg.credit_weight * credit.astype(jnp.float32)
         reward = jnp.where(active, reward, 0.0).astype(jnp.float32)
 
@@ -202,11 +272,17 @@ class SoccerEnv:
             "touch": touch,
             "pass": is_pass,
             "pass_completed": pass_completed,
+            "pass_length": pass_length.astype(jnp.float32),
+            "interception": interception,
+            "tackle": tackler,
+            "won_ball": won_ball,
             "shot": shot,
             "shot_on_target": shot_on_target,
+            "save": save,
             "goal_scored": goal_scored,
-            "possession": possession,
-            "team_reward": team_reward,
+            "assist": assist,
+            "possession": jnp.where(owner == LOOSE, LOOSE, owner // T).astype(jnp.int32),
+            "team_reward": team_reward.astype(jnp.float32),
         }
         return next_state, reward, done, info
 
@@ -226,15 +302,39 @@ def _on_target(config, ball_pos, ball_vel, attack):
     return (vx > 0) & (jnp.abs(y_at) < config.goal_width / 2)
 
 
+def _progress_potential(config, owner, ball_pos):
+    """[2] each team's shaping potential: the ball's progress toward the opponent goal
+    (x in the team frame, scaled to [-1, 1] on the pitch) while the team owns the ball, else 0."""
+    T = config.team_size
+    team = jnp.where(owner == LOOSE, -1, owner // T)
+    progress = TEAM_SIGN * ball_pos[0] * (2.0 / config.field_length)
+    return jnp.where(jnp.arange(2) == team, progress, 0.0)
+
+
+# Completed passes are also counted by length: over each of these many metres.
+PASS_LENGTHS = (5, 10, 15)
+
+
 def team_event_counts(info: dict) -> dict:
-    """Per-team int32 [2] counts of one step's events, from `step`'s info: goals, shots, shots on
-    target, passes, completed passes and touches (the match statistics' building block)."""
+    """Per-team int32 [2] counts of one step's events, from `step`'s info (the match
+    statistics' building block): goals, shots, shots on target, saves (by the team's keeper),
+    passes attempted and completed, completed passes over 5, 10 and 15 m, interceptions and
+    tackles (the team won the ball), touches, steps in possession, and goals right after a
+    completed pass (assisted goals)."""
     per_team = lambda flags: jnp.sum(flags, axis=-1).astype(jnp.int32)  # noqa: E731
-    return {
+    counts = {
         "goals": info["goal"].astype(jnp.int32),
         "shots": per_team(info["shot"]),
         "shots_on_target": per_team(info["shot_on_target"]),
+        "saves": per_team(info["save"]),
         "passes": per_team(info["pass"]),
         "passes_completed": per_team(info["pass_completed"]),
+        **{f"passes_over_{m}m": per_team(info["pass_completed"] & (info["pass_length"] > m))
+           for m in PASS_LENGTHS},
+        "interceptions": per_team(info["interception"]),
+        "tackles": per_team(info["tackle"]),
         "touches": per_team(info["touch"]),
+        "possession_steps": (info["possession"] == jnp.arange(2)).astype(jnp.int32),
+        "goals_after_pass": (jnp.any(info["assist"], axis=-1) & info["goal"]).astype(jnp.int32),
     }
+    return counts

@@ -90,7 +90,8 @@ def kickoff_positions(config, kicking_team) -> jax.Array:
 # Layouts.
 
 
-def _empty_state(config, pos, active, ball_pos) -> State:
+def _empty_state(config, pos, active, ball_pos, owner) -> State:
+    """A state at the start of an episode: `owner` (int32 [], team * T + player) has the ball."""
     T = config.team_size
     return State(
         player_pos=pos.astype(jnp.float32),
@@ -100,8 +101,14 @@ def _empty_state(config, pos, active, ball_pos) -> State:
         ball_vel=jnp.zeros((2,), jnp.float32),
         score=jnp.zeros((2,), jnp.int32),
         step=jnp.zeros((), jnp.int32),
+        owner=jnp.asarray(owner, jnp.int32),
+        cooldown=jnp.zeros((2, T), jnp.int32),
+        hold=jnp.zeros((), jnp.int32),
         last_touch=jnp.zeros((2, T), bool),
         pass_from=jnp.zeros((2, T), bool),
+        pass_origin=jnp.zeros((2,), jnp.float32),
+        assist_from=jnp.zeros((2, T), bool),
+        shot_on=jnp.zeros((), bool),
     )
 
 
@@ -111,8 +118,8 @@ def num_uniforms(config) -> int:
 
 
 def _kickoff(config, u) -> State:
-    """A match from a kickoff by a random team, every player jittered around its formation
-    spot except the kicker."""
+    """A match from a kickoff by a random team (its kicker has the ball), every player jittered
+    around its formation spot except the kicker."""
     T = config.team_size
     kicking_team = (u[0] < 0.5).astype(jnp.int32)
     pos = kickoff_positions(config, kicking_team)
@@ -120,13 +127,14 @@ def _kickoff(config, u) -> State:
     # No noise on the kicker, so it keeps its spot behind the ball.
     is_kicker = (jnp.arange(2) == kicking_team)[:, None] & (jnp.arange(T) == T - 1)[None]
     pos = pos + jnp.where(is_kicker[..., None], 0.0, noise)
-    return _empty_state(config, pos, jnp.ones((2, T), bool), jnp.zeros((2,)))
+    kicker = kicking_team * T + T - 1
+    return _empty_state(config, pos, jnp.ones((2, T), bool), jnp.zeros((2,)), kicker)
 
 
 def _drill(config, u, left, right, ball) -> State:
     """A drill layout: `left`/`right` are lists of (x_frac, y_frac) world positions as fractions
     of the half-length / half-width for the players on the pitch; the rest are parked off it.
-    Left player 0 carries the ball at `ball`."""
+    Left player 0 carries (owns) the ball at `ball`."""
     T, half, hw = config.team_size, config.field_length / 2, config.field_width / 2
     park = np.zeros((2, T, 2), np.float32)
     park[:, :, 1] = hw + PARK_OFFSET  # off the pitch, beside the touchline
@@ -143,7 +151,7 @@ def _drill(config, u, left, right, ball) -> State:
     # The ball carrier (left player 0) stands just behind the ball.
     carrier = ball_pos - jnp.array([config.player_radius + config.ball_radius + CARRIER_GAP, 0.0])
     pos = pos.at[0, 0].set(carrier)
-    return _empty_state(config, pos, jnp.asarray(active), ball_pos)
+    return _empty_state(config, pos, jnp.asarray(active), ball_pos, 0)
 
 
 def drill(ball, left_others=(), right=()) -> Callable[[Any, jax.Array], State]:

@@ -29,13 +29,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from soccer_env.config import EnvConfig
-from soccer_env.env import SoccerEnv, team_event_counts
+from soccer_env.env import PASS_LENGTHS, SoccerEnv, team_event_counts
 from soccer_env.players import Act, Player
 
-# Per-game, per-team counters of a match: the events of `team_event_counts`, then the steps a
-# team had the ball (last touch) and its goals scored by the receiver of a completed pass.
-MATCH_STATS = ("goals", "shots", "shots_on_target", "passes", "passes_completed", "touches")
-COUNTERS = MATCH_STATS + ("possession_steps", "goals_after_pass")
+# Per-game, per-team counters of a match: the events of `team_event_counts`.
+COUNTERS = ("goals", "shots", "shots_on_target", "saves", "passes", "passes_completed",
+            *(f"passes_over_{m}m" for m in PASS_LENGTHS), "interceptions", "tackles", "touches",
+            "possession_steps", "goals_after_pass")
 
 
 @functools.lru_cache(maxsize=128)
@@ -53,7 +53,7 @@ def match_fn(config: EnvConfig, act_a: Act, act_b: Act, steps: int, record: bool
         b_side = 1 - a_side
 
         def body(carry, key_step):
-            state, totals, receiver, ended = carry
+            state, totals, ended = carry
             k_a, k_b, k_env = jax.random.split(key_step, 3)
             actions_a = act_a(params_a, k_a, state, a_side)
             actions_b = act_b(params_b, k_b, state, b_side)
@@ -61,22 +61,15 @@ def match_fn(config: EnvConfig, act_a: Act, act_b: Act, steps: int, record: bool
                                 jnp.stack([actions_b, actions_a]))
             _, next_state, _, done, info = env.step_env(k_env, state, actions)
             live = ~ended
-            # The receiver of the last completed pass, until someone else touches the ball.
-            got_pass = jnp.any(info["pass_completed"], axis=1, keepdims=True) & info["touch"]
-            receiver = jnp.where(jnp.any(info["touch"]), got_pass, receiver)
-            after_pass = jnp.any(info["goal_scored"] & receiver, axis=1)
-            counts = dict(team_event_counts(info), possession_steps=info["possession"],
-                          goals_after_pass=after_pass & info["goal"])
-            totals = {k: totals[k] + jnp.where(live, counts[k].astype(jnp.int32), 0)
-                      for k in totals}
-            receiver = jnp.where(jnp.any(info["goal"]), False, receiver)
+            counts = team_event_counts(info)
+            totals = {k: totals[k] + jnp.where(live, counts[k], 0) for k in totals}
             state = jax.tree.map(lambda new, old: jnp.where(live, new, old), next_state, state)
             ended = ended | done
-            return (state, totals, receiver, ended), (state if record else None)
+            return (state, totals, ended), (state if record else None)
 
         zeros = {k: jnp.zeros((2,), jnp.int32) for k in COUNTERS}
-        init = (state, zeros, jnp.zeros((2, config.team_size), bool), jnp.zeros((), bool))
-        (_, totals, _, _), trajectory = jax.lax.scan(
+        init = (state, zeros, jnp.zeros((), bool))
+        (_, totals, _), trajectory = jax.lax.scan(
             body, init, jax.random.split(key_play, steps))
         return totals, trajectory
 

@@ -13,8 +13,8 @@ Observation of player i of team t (T players a side), in order:
     own goal relative (2), opponent goal relative (2),
     score difference / 5 clipped to [-1, 1] (1), time left as a fraction (1),
     own index one-hot (T),
-    in kick range: self (1), teammates (T - 1), opponents (T),
-    possession: +1 own team touched the ball last, -1 the opponents, 0 nobody yet (1),
+    has the ball (State.owner): self (1), teammates (T - 1), opponents (T),
+    possession: +1 own team has the ball, -1 the opponents, 0 loose (1),
     self on the pitch (1).
 obs_dim = 11 + 13 T.  Players off the pitch (drills) read zeros for everything relative.
 
@@ -33,6 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from soccer_env.constants import PARK_OFFSET, RUNOFF, TEAM_SIGN
+from soccer_env.types import owner_onehot
 
 
 def obs_dim(team_size: int) -> int:
@@ -146,9 +147,9 @@ def observation_layout(config) -> tuple[Block, ...]:
         ("score_diff", [(-1.0, 1.0)]),
         ("time_left", [flag]),
         ("own_index", [flag] * T),
-        ("self_in_range", [flag]),
-        ("mates_in_range", [flag] * (T - 1)),
-        ("opps_in_range", [flag] * T),
+        ("self_has_ball", [flag]),
+        ("mates_has_ball", [flag] * (T - 1)),
+        ("opps_has_ball", [flag] * T),
         ("possession", [(-1.0, 1.0)]),
         ("self_active", [flag]),
     ])
@@ -206,9 +207,10 @@ def _common(config, state):
     score_diff = (state.score - state.score[::-1]).astype(jnp.float32)
     score_feat = jnp.clip(score_diff / 5.0, -1.0, 1.0)  # [2]
     time_left = 1.0 - state.step.astype(jnp.float32) / config.max_steps
-    has_ball = jnp.any(state.last_touch, axis=-1)  # [2]
-    possession = has_ball.astype(jnp.float32) - has_ball[::-1].astype(jnp.float32)
-    return pos_scale, sign, score_feat, time_left, possession
+    has_ball = owner_onehot(state.owner, config.team_size) & state.active  # [2, T]
+    team_has = jnp.any(has_ball, axis=-1)  # [2]
+    possession = team_has.astype(jnp.float32) - team_has[::-1].astype(jnp.float32)
+    return pos_scale, sign, score_feat, time_left, possession, has_ball
 
 
 def observe(config, state) -> jnp.ndarray:
@@ -218,7 +220,7 @@ def observe(config, state) -> jnp.ndarray:
     blocks: interleaved trailing axes of size 2 or 5 defeat vectorization on CPU.
     """
     T = config.team_size
-    pos_scale, sign, score_feat, time_left, possession = _common(config, state)
+    pos_scale, sign, score_feat, time_left, possession, has_ball = _common(config, state)
     sign = sign[..., 0]  # [2, 1]
     ps, vs, bvs = pos_scale, 1.0 / config.player_max_speed, 1.0 / config.ball_max_speed
     px, py = state.player_pos[..., 0], state.player_pos[..., 1]  # [2, T]
@@ -227,7 +229,7 @@ def observe(config, state) -> jnp.ndarray:
     bx, by = state.ball_pos[0], state.ball_pos[1]
 
     dbx, dby = bx - px, by - py
-    in_range = act * (dbx * dbx + dby * dby <= config.kick_range ** 2)  # [2, T]
+    ball_at = has_ball.astype(jnp.float32)  # [2, T]
 
     def rel(other, own, scale):
         """[2, T(i), T(j)] sign * (other_j - own_i) * scale."""
@@ -272,9 +274,9 @@ def observe(config, state) -> jnp.ndarray:
         "score_diff": [per_team(score_feat)],
         "time_left": [jnp.broadcast_to(time_left, (2, T, 1))],
         "own_index": [jnp.broadcast_to(jnp.eye(T, dtype=jnp.float32), (2, T, T))],
-        "self_in_range": [col(in_range)],
-        "mates_in_range": [skip_self(jnp.broadcast_to(in_range[:, None, :], (2, T, T)) * seen)],
-        "opps_in_range": [jnp.broadcast_to(in_range[::-1][:, None, :], (2, T, T)) * seen],
+        "self_has_ball": [col(ball_at)],
+        "mates_has_ball": [skip_self(jnp.broadcast_to(ball_at[:, None, :], (2, T, T)) * seen)],
+        "opps_has_ball": [jnp.broadcast_to(ball_at[::-1][:, None, :], (2, T, T)) * seen],
         "possession": [per_team(possession)],
         "self_active": [col(act)],
     }
@@ -284,7 +286,7 @@ def observe(config, state) -> jnp.ndarray:
 def global_state(config, state) -> jnp.ndarray:
     """float32 [2, state_dim(T)]: the full state in each team's frame (own team first)."""
     T = config.team_size
-    pos_scale, sign, score_feat, time_left, possession = _common(config, state)
+    pos_scale, sign, score_feat, time_left, possession, _ = _common(config, state)
     # Row t: its own players, then the opponents, both in team t's frame (sign[t]).
     pos = (sign * state.player_pos * pos_scale).reshape(2, 2 * T)
     vel = (sign * state.player_vel / config.player_max_speed).reshape(2, 2 * T)

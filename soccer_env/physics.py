@@ -1,4 +1,5 @@
-"""Branch-free physics of players and ball: movement, collisions, kicks and boundaries.
+"""Branch-free physics of players and ball: movement, collisions, ball control, kicks,
+tackles and boundaries.
 
 All functions act on one game (arrays [2, T, ...]); batching is `jax.vmap`'s job. Nothing here
 loops over players in Python: pairwise work is broadcast, choices are `argmin`/`jnp.where`.
@@ -11,18 +12,27 @@ import jax.numpy as jnp
 import numpy as np
 
 from soccer_env.actions import Action, move_table, num_actions, pass_slot
-from soccer_env.constants import PASS_LEAD, RUNOFF, TEAM_SIGN
+from soccer_env.constants import (
+    DRIBBLE_GAP,
+    MAX_PASS_LEAD,
+    RUNOFF,
+    TEAM_SIGN,
+    penalty_depth,
+    penalty_half_width,
+)
 
 
-def move_players(config, pos, vel, actions, active):
-    """Accelerate every player toward its action's target velocity, then integrate.
+def move_players(config, pos, vel, actions, active, has_ball):
+    """Accelerate every player toward its action's target velocity, then integrate. The player
+    with the ball (`has_ball` [2, T] bool) runs at most `dribble_speed`.
 
     pos, vel: [2, T, 2] world frame; actions: [2, T] int32 (already clipped).
     """
     T = config.team_size
     onehot = (actions[..., None] == jnp.arange(num_actions(T))).astype(jnp.float32)
     direction = (onehot @ jnp.asarray(move_table(T))) * TEAM_SIGN[:, None, None]
-    target = direction * config.player_max_speed
+    top = jnp.where(has_ball, config.dribble_speed, config.player_max_speed)[..., None]
+    target = direction * top
     delta = target - vel
     max_dv = config.player_accel * config.dt
     norm = jnp.sqrt(jnp.sum(delta * delta, axis=-1, keepdims=True))
@@ -92,63 +102,154 @@ def ball_distance(pos, ball_pos):
     return jnp.sqrt(jnp.sum(d * d, axis=-1))
 
 
-def in_kick_range(config, pos, ball_pos, active):
-    return active & (ball_distance(pos, ball_pos) <= config.kick_range)
+def pick_nearest(score, eligible, u):
+    """[2, T] bool one-hot of the eligible player with the lowest `score` [2, T]; exact ties are
+    broken uniformly at random by `u` (a U(0, 1) scalar), never in favour of an index or a team.
+    All False when nobody is eligible."""
+    flat_score = jnp.where(eligible, score, jnp.inf).reshape(-1)
+    flat_ok = eligible.reshape(-1)
+    tied = flat_ok & (flat_score == jnp.min(flat_score))
+    count = jnp.sum(tied)
+    k = jnp.minimum(jnp.floor(u * count).astype(jnp.int32), count - 1)
+    chosen = tied & (jnp.cumsum(tied) - 1 == k)
+    return chosen.reshape(score.shape)
 
 
-def resolve_kick(config, pos, vel, actions, active, ball_pos, noise):
-    """Who kicks, and the ball's new velocity.
+def in_penalty_area(config, pos):
+    """[2, T] bool: whether each player stands in its own team's penalty area."""
+    half = config.field_length / 2
+    depth = penalty_depth(config.field_length)
+    half_w = penalty_half_width(config.field_length, config.goal_width, config.field_width)
+    x = pos[..., 0] * TEAM_SIGN[:, None]  # in the team's frame: own goal line at -half
+    return (x <= -half + depth) & (jnp.abs(pos[..., 1]) <= half_w)
 
-    A kick action (shoot or pass) acts only within kick range; among several kickers the one
-    closest to the ball wins (ties: the lower flat index, left team first). `noise` is a standard
-    normal scalar scaling the aim error.
 
-    Returns (kicked [] bool, kicker [2, T] bool one-hot, ball_vel [2], is_shot [] bool).
+def keepers(config):
+    """[2, T] bool: player 0 of each team keeps goal when team_size >= 2."""
+    T = config.team_size
+    return jnp.asarray(np.broadcast_to((np.arange(T) == 0) & (T >= 2), (2, T)))
+
+
+def kick(config, pos, vel, active, actions, kicker, ball_pos, noise):
+    """The ball's velocity when `kicker` ([2, T] bool, at most one True) strikes it with its
+    action (shoot or pass; callers make sure it is one). `noise` is a standard normal scalar
+    scaling the aim error.
+
+    Shots aim `shot_inset` inside the post away from the opponent keeper (at the goal centre
+    when there is none), with an aim error growing with the distance to goal and the pressure
+    of the nearest opponent. Passes are led to where the receiver will be when the ball
+    arrives, struck so that friction leaves `pass_arrival_speed` at the receiver.
+
+    Returns (ball_vel [2], is_shot [] bool).
     """
     T = config.team_size
     half = config.field_length / 2
-    dist = ball_distance(pos, ball_pos)
-    wants = (actions >= Action.SHOOT) & active & (dist <= config.kick_range)
-    flat = jnp.where(wants, dist, jnp.inf).reshape(2 * T)
-    kicker = (jnp.arange(2 * T) == jnp.argmin(flat)).reshape(2, T) & wants
-    kicked = jnp.any(wants)
-
     kicker_f = kicker.astype(jnp.float32)
     action = jnp.sum(jnp.where(kicker, actions, 0))
-    team_sign = jnp.sum(kicker_f * TEAM_SIGN[:, None])  # +1 left kicker, -1 right kicker
-    is_shot = kicked & (action == Action.SHOOT)
+    team = jnp.argmax(jnp.any(kicker, axis=1))  # the kicker's team (0 when nobody kicks)
+    attack = jnp.where(team == 0, 1.0, -1.0)
+    is_shot = jnp.any(kicker) & (action == Action.SHOOT)
+    kicker_vel = jnp.sum(kicker_f[..., None] * vel, axis=(0, 1))
 
-    # Pass target: the chosen teammate, led by PASS_LEAD seconds of its motion.
+    # --- shot: a spot inside the post away from the opponent keeper -------------------------
+    opp = 1 - team
+    keeper_y = pos[opp, 0, 1]
+    has_keeper = (T >= 2) & active[opp, 0]
+    side = jnp.where(keeper_y > 0, -1.0, jnp.where(keeper_y < 0, 1.0, -jnp.sign(ball_pos[1])))
+    aim_y = jnp.where(has_keeper, side * (config.goal_width / 2 - config.shot_inset), 0.0)
+    shot_target = jnp.stack([attack * half, aim_y])
+    to_goal = jnp.stack([attack * half, 0.0]) - ball_pos
+    goal_dist = jnp.sqrt(jnp.sum(to_goal * to_goal))
+    opp_gap = jnp.where(active[opp], ball_distance(pos[opp], ball_pos), jnp.inf)
+    pressure = jnp.maximum(0.0, 1.0 - jnp.min(opp_gap) / config.pressure_radius)
+    shot_spread = (config.shoot_noise + config.shoot_noise_per_m * goal_dist
+                   + config.shoot_noise_pressure * pressure)
+
+    # --- pass: led to the receiver's position on arrival ------------------------------------
     slot = jnp.asarray(pass_slot(T))
     chosen = (actions[:, :, None] - Action.FIRST_PASS) == slot[None]  # [2, T(i), T(j)]
-    chosen = chosen & (actions[:, :, None] >= Action.FIRST_PASS)
-    mate = jnp.einsum("tij,tjd->tid", chosen.astype(jnp.float32), pos + PASS_LEAD * vel)
-    pass_target = jnp.sum(kicker_f[..., None] * mate, axis=(0, 1))
-    goal = jnp.array([team_sign * half, 0.0])
-    target = jnp.where(is_shot, goal, pass_target)
+    chosen = (chosen & (actions[:, :, None] >= Action.FIRST_PASS)).astype(jnp.float32)
+    pick = jnp.einsum("ti,tij->tj", kicker_f, chosen)  # [2, T] the receiver
+    mate_pos = jnp.sum(pick[..., None] * pos, axis=(0, 1))
+    mate_vel = jnp.sum(pick[..., None] * vel, axis=(0, 1))
+    first = pass_speed_and_time(config, jnp.sqrt(jnp.sum((mate_pos - ball_pos) ** 2)))[1]
+    pass_target = mate_pos + mate_vel * jnp.minimum(first, MAX_PASS_LEAD)
+    pass_dist = jnp.sqrt(jnp.sum((pass_target - ball_pos) ** 2) + 1e-12)
+    pass_speed = pass_speed_and_time(config, pass_dist)[0]
 
+    target = jnp.where(is_shot, shot_target, pass_target)
     aim = target - ball_pos
-    dist_target = jnp.sqrt(jnp.sum(aim * aim) + 1e-12)
-    aim = aim / dist_target
-    kicker_speed = jnp.sqrt(jnp.sum(jnp.sum(kicker_f[..., None] * vel, axis=(0, 1)) ** 2))
-    spread = jnp.where(is_shot, config.shoot_noise, config.pass_noise)
+    aim = aim * jax.lax.rsqrt(jnp.sum(aim * aim) + 1e-12)
+    spread = jnp.where(is_shot, shot_spread, config.pass_noise)
+    kicker_speed = jnp.sqrt(jnp.sum(kicker_vel * kicker_vel))
     spread = spread + config.kick_noise_at_speed * kicker_speed / config.player_max_speed
     angle = noise * spread
     c, s = jnp.cos(angle), jnp.sin(angle)
-    aim = jnp.array([c * aim[0] - s * aim[1], s * aim[0] + c * aim[1]])
-    # A pass is struck so that friction leaves it some pace at the receiver.
-    f = config.ball_friction
-    pass_speed = dist_target * max(f, 1e-3) / (config.dt * (1 - f)) + 3.0
-    speed = jnp.where(is_shot, config.shoot_speed,
-                      jnp.clip(pass_speed, 4.0, config.pass_speed_max))
-    return kicked, kicker, aim * speed, is_shot
+    aim = jnp.stack([c * aim[0] - s * aim[1], s * aim[0] + c * aim[1]])
+    speed = jnp.where(is_shot, config.shoot_speed, pass_speed)
+    return aim * speed, is_shot
 
 
-def move_ball(config, ball_pos, ball_vel, pos, vel, active, kicked):
-    """Integrate the ball and bounce it off the first body on its path (swept, so a fast shot
-    cannot tunnel through a keeper). No bounce on the step of a kick: the kicker is behind it.
+def pass_speed_and_time(config, distance):
+    """(speed to strike the ball with, seconds until it has rolled `distance` metres) for a
+    pass that arrives at `pass_arrival_speed` (the speed is capped at `pass_speed_max`, so a
+    very long pass arrives faster). The ball loses `ball_friction` of its speed each step
+    before moving, so after n steps it has rolled dt (1 - f) (v0 - v_n) / f."""
+    f, dt, arrive = config.ball_friction, config.dt, config.pass_arrival_speed
+    if f <= 0.0:
+        speed = jnp.full_like(distance, arrive)
+        return speed, distance / speed
+    speed = jnp.clip(arrive + distance * f / (dt * (1.0 - f)), arrive, config.pass_speed_max)
+    left = jnp.maximum(speed - distance * f / (dt * (1.0 - f)), 1e-3)  # speed on arrival
+    steps = jnp.log(left / speed) / np.log(1.0 - f)
+    return speed, steps * dt
 
-    Returns (ball_pos, ball_vel, touched [2, T] bool one-hot).
+
+def tackles(config, pos, active, cooldown, has_ball, protected, ball_pos, u_tackle, u_tie):
+    """Each opponent of the ball's owner within `tackle_range` of the ball (and free of
+    cooldown) wins it with chance `tackle_prob` per step; when several try, the nearest wins.
+    Nobody tackles a keeper holding the ball in its own penalty area (`protected`).
+
+    Returns [2, T] bool one-hot of the tackler who won the ball (all False: no tackle).
+    """
+    owning_team = jnp.any(has_ball, axis=1)  # [2]
+    can = owning_team[::-1][:, None] & active & (cooldown == 0) & ~jnp.any(has_ball & protected)
+    dist = ball_distance(pos, ball_pos)
+    can = can & (dist <= config.tackle_range)
+    p_any = 1.0 - (1.0 - config.tackle_prob) ** jnp.sum(can)
+    won = u_tackle < p_any
+    return pick_nearest(dist, can, u_tie) & won
+
+
+def dribble(config, pos, vel, has_ball, ball_pos):
+    """(ball_pos, ball_vel) of a ball at the feet of its owner (`has_ball` one-hot): just
+    ahead of it along its motion, or where it was relative to it when it stands still."""
+    f = has_ball.astype(jnp.float32)[..., None]
+    p = jnp.sum(f * pos, axis=(0, 1))
+    v = jnp.sum(f * vel, axis=(0, 1))
+    speed2 = jnp.sum(v * v)
+    rel = ball_pos - p
+    heading = jnp.where(speed2 > 0.25, v, rel)
+    heading = heading * jax.lax.rsqrt(jnp.sum(heading * heading) + 1e-12)
+    gap = config.player_radius + config.ball_radius + DRIBBLE_GAP
+    return p + heading * gap, v
+
+
+def move_loose_ball(config, ball_pos, ball_vel, pos, vel, active, can_control, can_catch,
+                    ignore):
+    """Integrate a loose ball along its path this step (swept, so a fast shot cannot tunnel
+    through a body), and find the first player on that path to control it or the first body it
+    bounces off.
+
+    A player controls the ball when the path comes within `control_radius` of it and the ball
+    is slower than `control_speed` relative to it (`can_control` [2, T]: on the pitch, free of
+    cooldown); a keeper allowed to catch (`can_catch` [2, T]) does so within `catch_radius` up to
+    `catch_speed`. A faster ball deflects off the first body it meets; `ignore` [2, T] are
+    bodies the ball passes through this step (the kicker, on the step of its kick).
+
+    Returns (ball_pos, ball_vel, control [2, T] float score (lower = first; inf = cannot),
+    bumped [2, T] bool one-hot). The caller picks the controller (ties at random) and places
+    the ball at its feet; `ball_pos`/`ball_vel` are those of the bounce or free travel.
     """
     T = config.team_size
     ball_vel = ball_vel * (1.0 - config.ball_friction)
@@ -158,24 +259,49 @@ def move_ball(config, ball_pos, ball_vel, pos, vel, active, kicked):
     start = ball_pos
     end = ball_pos + travel
 
-    reach = config.player_radius + config.ball_radius
     rel = pos - start  # [2, T, 2]
     seg2 = jnp.sum(travel * travel) + 1e-12
     proj = jnp.sum(rel * travel, axis=-1) / seg2  # [2, T], closest approach along the path
     along = jnp.clip(proj, 0.0, 1.0)
     closest = start + along[..., None] * travel
     gap = closest - pos
-    hit = active & (jnp.sum(gap * gap, axis=-1) < reach * reach) & ~kicked
-    # The contact is where the path enters the body's reach (the start if it is already in).
+    gap2 = jnp.sum(gap * gap, axis=-1)
     off_line = start + proj[..., None] * travel - pos
-    half_chord = jnp.sqrt(jnp.maximum(reach * reach - jnp.sum(off_line * off_line, axis=-1), 0.0)
-                          / seg2)
-    enter = jnp.clip(proj - half_chord, 0.0, 1.0)
+    off2 = jnp.sum(off_line * off_line, axis=-1)
+
+    def entry(radius):
+        """[2, T] fraction of the path where it enters `radius` around each body (0: inside
+        at the start)."""
+        return jnp.clip(proj - jnp.sqrt(jnp.maximum(radius * radius - off2, 0.0) / seg2),
+                        0.0, 1.0)
+
+    # --- control ---------------------------------------------------------------------------
+    radius = jnp.where(can_catch, max(config.catch_radius, config.control_radius),
+                       config.control_radius)
+    limit = jnp.where(can_catch, max(config.catch_speed, config.control_speed),
+                      config.control_speed)
+    rel_vel = ball_vel - vel
+    rel_speed2 = jnp.sum(rel_vel * rel_vel, axis=-1)
+    ctrl = can_control & (gap2 <= radius * radius) & (rel_speed2 <= limit * limit)
+    ctrl_enter = entry(radius)
+    start2 = jnp.sum(rel * rel, axis=-1)
+    # Players the ball starts within reach of rank first, nearest first; then by entry.
+    ctrl_score = jnp.where(start2 <= radius * radius, jnp.sqrt(start2) - 1e3, ctrl_enter)
+    ctrl_score = jnp.where(ctrl, ctrl_score, jnp.inf)
+
+    # --- bounces ---------------------------------------------------------------------------
+    reach = config.player_radius + config.ball_radius
+    hit = active & (gap2 < reach * reach) & ~ignore
+    enter = entry(reach)
     # Only a ball closing on the body bounces: one already inside the reach and moving away
     # (say, just kicked ahead of a running player) completes its travel.
     to_ball = start + enter[..., None] * travel - pos  # [2, T, 2], body centre -> contact
     closing_each = jnp.sum((ball_vel - vel) * to_ball, axis=-1)
     hit = hit & (closing_each < 0)
+    bounce_enter = jnp.where(hit, enter, jnp.inf)
+    # A controller that meets the ball first (or at the same point) takes it: no bounce.
+    first_ctrl = jnp.min(jnp.where(ctrl, ctrl_enter, jnp.inf))
+    hit = hit & (bounce_enter < first_ctrl)
     first = jnp.argmin(jnp.where(hit, enter, jnp.inf).reshape(2 * T))
     touched = (jnp.arange(2 * T) == first).reshape(2, T) & hit
     any_hit = jnp.any(hit)
@@ -187,12 +313,22 @@ def move_ball(config, ball_pos, ball_vel, pos, vel, active, kicked):
     normal = contact - body_pos
     normal = normal * jax.lax.rsqrt(jnp.sum(normal * normal) + 1e-12)
     bounced_pos = body_pos + normal * (reach + 1e-3)
-    rel_vel = ball_vel - body_vel
-    closing = jnp.sum(rel_vel * normal)
+    closing = jnp.sum((ball_vel - body_vel) * normal)
     bounced_vel = ball_vel - (1.0 + config.ball_restitution) * jnp.minimum(closing, 0.0) * normal
     ball_pos = jnp.where(any_hit, bounced_pos, end)
     ball_vel = jnp.where(any_hit, bounced_vel, ball_vel)
-    return ball_pos, ball_vel, touched
+    ctrl_score = jnp.where(any_hit, jnp.inf, ctrl_score)
+    return ball_pos, ball_vel, ctrl_score, touched
+
+
+def keep_owned_ball_in(config, ball_pos):
+    """`walls` mode: a dribbled ball stays on the pitch (except through a goal mouth)."""
+    hx = config.field_length / 2 - config.ball_radius
+    hy = config.field_width / 2 - config.ball_radius
+    y = jnp.clip(ball_pos[1], -hy, hy)
+    in_mouth = jnp.abs(y) < config.goal_width / 2
+    x = jnp.where(in_mouth, ball_pos[0], jnp.clip(ball_pos[0], -hx, hx))
+    return jnp.stack([x, y])
 
 
 def bounce_ball_off_walls(config, ball_pos, ball_vel):

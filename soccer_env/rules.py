@@ -1,7 +1,8 @@
 """Rules of the game: goals, restarts when the ball leaves the pitch (`rules` mode) and kickoffs.
 
 Every decision is a `jnp.where`; a restart teleports the awarded team's nearest player behind
-the ball and pushes opponents `restart_clearance` metres away, so play resumes at once.
+the ball, gives it the ball and pushes opponents `restart_clearance` metres away, so play
+resumes at once.
 """
 
 from __future__ import annotations
@@ -38,13 +39,14 @@ def _place_for_restart(config, pos, vel, active, spot, team):
     pushed = spot + d / dist[..., None] * r
     pos = jnp.where((opponents & (dist < r))[..., None], pushed, pos)
     vel = jnp.where(active[..., None], 0.0, vel)
-    return pos, vel
+    return pos, vel, nearest
 
 
 def restart_if_out(config, pos, vel, active, ball_pos, ball_vel, last_touch, scored):
     """`rules` mode: throw-ins, corners and goal kicks (none on a step where `scored`).
 
-    Returns (pos, vel, ball_pos, ball_vel, restart kind [] int32).
+    Returns (pos, vel, ball_pos, ball_vel, restart kind [] int32, taker [2, T] bool one-hot:
+    the player who restarts with the ball, all False when there is no restart).
     """
     half_l, half_w = config.field_length / 2, config.field_width / 2
     x, y = ball_pos[0], ball_pos[1]
@@ -70,7 +72,7 @@ def restart_if_out(config, pos, vel, active, ball_pos, ball_vel, last_touch, sco
 
     spot = jnp.where(out_side, throw_spot, end_spot)
     team = jnp.where(out_side, throw_team, end_team)
-    new_pos, new_vel = _place_for_restart(config, pos, vel, active, spot, team)
+    new_pos, new_vel, taker = _place_for_restart(config, pos, vel, active, spot, team)
     out = (out_side | out_end) & ~scored
     kind = jnp.where(out_side, Restart.THROW_IN,
                      jnp.where(is_corner, Restart.CORNER, Restart.GOAL_KICK))
@@ -79,11 +81,13 @@ def restart_if_out(config, pos, vel, active, ball_pos, ball_vel, last_touch, sco
     vel = jnp.where(out, new_vel, vel)
     ball_pos = jnp.where(out, spot, ball_pos)
     ball_vel = jnp.where(out, 0.0, ball_vel)
-    return pos, vel, ball_pos, ball_vel, kind
+    return pos, vel, ball_pos, ball_vel, kind, taker & out
 
 
 def kickoff_after_goal(config, pos, vel, active, ball_pos, ball_vel, goal):
-    """After a goal (when goals do not end the episode) the team that conceded kicks off."""
+    """After a goal (when goals do not end the episode) the team that conceded kicks off: its
+    kicker (the last index) has the ball. Returns (pos, vel, ball_pos, ball_vel, kind, kicker
+    [2, T] bool one-hot, all False without a goal)."""
     scored = jnp.any(goal)
     conceding = jnp.where(goal[0], 1, 0)
     kick_pos = kickoff_positions(config, conceding)
@@ -92,5 +96,7 @@ def kickoff_after_goal(config, pos, vel, active, ball_pos, ball_vel, goal):
     ball_pos = jnp.where(scored, 0.0, ball_pos)
     ball_vel = jnp.where(scored, 0.0, ball_vel)
     kind = jnp.where(scored, Restart.KICKOFF, Restart.NO_RESTART).astype(jnp.int32)
-    return pos, vel, ball_pos, ball_vel, kind
+    T = config.team_size
+    kicker = ((jnp.arange(2) == conceding)[:, None] & (jnp.arange(T) == T - 1)[None]) & scored
+    return pos, vel, ball_pos, ball_vel, kind, kicker
 

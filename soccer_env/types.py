@@ -20,6 +20,10 @@ class Restart(enum.IntEnum):
     KICKOFF = 4
 
 
+# `State.owner` of a loose ball.
+LOOSE = -1
+
+
 @struct.dataclass
 class State:
     """World-frame game state. T = players per team; team 0 is the left team.
@@ -31,8 +35,16 @@ class State:
     ball_vel:    [2] float32.
     score:       [2] int32, goals of each team.
     step:        [] int32, steps played in this episode.
+    owner:       [] int32, who controls the ball: LOOSE (-1), else team * T + player.
+    cooldown:    [2, T] int32, steps before a player may take the ball again (after it kicked,
+                 or lost the ball to a tackle).
+    hold:        [] int32, steps the current owner has held the ball (0 when loose).
     last_touch:  [2, T] bool, one-hot of the last player to touch the ball (all False: nobody).
     pass_from:   [2, T] bool, one-hot of the passer of a pass still in flight (all False: none).
+    pass_origin: [2] float32, where that pass was struck.
+    assist_from: [2, T] bool, one-hot of the passer of the completed pass to the player who has
+                 touched the ball last, until someone else touches it (a goal then is assisted).
+    shot_on:     [] bool, a shot on target is in flight (a keeper's catch or block is a save).
     """
 
     player_pos: chex.Array
@@ -42,20 +54,35 @@ class State:
     ball_vel: chex.Array
     score: chex.Array
     step: chex.Array
+    owner: chex.Array
+    cooldown: chex.Array
+    hold: chex.Array
     last_touch: chex.Array
     pass_from: chex.Array
+    pass_origin: chex.Array
+    assist_from: chex.Array
+    shot_on: chex.Array
 
     @property
     def team_size(self) -> int:
         return self.player_pos.shape[-2]
 
 
+def owner_onehot(owner, team_size: int):
+    """[..., 2, T] bool one-hot of `owner` [...] (all False for a loose ball)."""
+    flat = jnp.arange(2 * team_size) == jnp.asarray(owner)[..., None]
+    return flat.reshape(*flat.shape[:-1], 2, team_size)
+
+
 def mirror(state: State) -> State:
     """Swap the teams and rotate the world by 180 degrees.
 
     The right team's frame is the world rotated by 180 degrees, so `observe(mirror(s))[0]`
-    equals `observe(s)[1]` exactly: the property that lets one policy play either side.
+    equals `observe(s)[1]` exactly: the property that lets one policy play either side. The
+    owner `team * T + i` becomes `(1 - team) * T + i`.
     """
+    T = state.team_size
+    owner = jnp.where(state.owner >= 0, (state.owner + T) % (2 * T), state.owner)
     return state.replace(
         player_pos=-jnp.flip(state.player_pos, axis=-3),
         player_vel=-jnp.flip(state.player_vel, axis=-3),
@@ -63,6 +90,10 @@ def mirror(state: State) -> State:
         ball_pos=-state.ball_pos,
         ball_vel=-state.ball_vel,
         score=jnp.flip(state.score, axis=-1),
+        owner=owner.astype(jnp.int32),
+        cooldown=jnp.flip(state.cooldown, axis=-2),
         last_touch=jnp.flip(state.last_touch, axis=-2),
         pass_from=jnp.flip(state.pass_from, axis=-2),
+        pass_origin=-state.pass_origin,
+        assist_from=jnp.flip(state.assist_from, axis=-2),
     )

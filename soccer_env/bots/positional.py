@@ -30,7 +30,7 @@ from soccer_env.bots.common import (
     unit,
 )
 from soccer_env.config import EnvConfig
-from soccer_env.constants import PASS_LEAD
+PASS_LEAD = 0.3
 from soccer_env.layouts import formation
 
 
