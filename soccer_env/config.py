@@ -54,7 +54,7 @@ class EnvConfig(JsonConfig):
     dribble_speed: float = 3.5  # top speed of the player with the ball
     kick_cooldown: int = 3  # steps before a kicker may take the ball again
     tackle_range: float = 1.0  # centre-to-centre distance of a tackler to the ball
-    tackle_prob: float = 0.2  # chance per step that a player in tackle range wins the ball
+    tackle_prob: float = 0.15  # chance per step that a player in tackle range wins the ball
     tackle_cooldown: int = 10  # steps before the player who lost the ball may take it back
     # Shots: aimed shot_inset inside the post away from the keeper, at shoot_speed, with an aim
     # error (std, radians) of shoot_noise + shoot_noise_per_m * distance to the goal centre
@@ -62,7 +62,7 @@ class EnvConfig(JsonConfig):
     shoot_speed: float = 16.0
     shot_inset: float = 0.6
     shoot_noise: float = 0.03
-    shoot_noise_per_m: float = 0.008
+    shoot_noise_per_m: float = 0.005
     shoot_noise_pressure: float = 0.15
     pressure_radius: float = 2.0
     # Passes: led to where the receiver will be on arrival, struck so that friction leaves

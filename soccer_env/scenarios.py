@@ -19,7 +19,8 @@ class Scenario:
     config: dict
 
 
-_MATCH = dict(layout="match", goal_ends_episode=False, turnover_ends_episode=False)
+_MATCH = dict(layout="match", boundary="rules", goal_ends_episode=False,
+              turnover_ends_episode=False)
 _DRILL = dict(goal_ends_episode=True, turnover_ends_episode=True)
 _SMALL_PITCH = dict(field_length=20.0, field_width=13.0, goal_width=4.0)
 
@@ -30,13 +31,14 @@ SCENARIOS: dict[str, Scenario] = {
                  dict(_MATCH, team_size=1, field_length=16.0, field_width=10.0, goal_width=3.0,
                       max_steps=300)),
         Scenario("2v2", "Full match, two a side (keeper + field player), 20 x 13 m pitch.",
-                 dict(_MATCH, team_size=2, **_SMALL_PITCH, max_steps=400)),
-        Scenario("3v3", "Full match, three a side, 26 x 17 m pitch.",
+                 dict(_MATCH, team_size=2, **_SMALL_PITCH, max_steps=600)),
+        Scenario("3v3", "Full match, three a side (keeper + two outfield players), 26 x 17 m "
+                 "pitch, 60 s.",
                  dict(_MATCH, team_size=3, field_length=26.0, field_width=17.0, goal_width=5.0,
-                      max_steps=400)),
+                      max_steps=600)),
         Scenario("5v5", "Full match, five a side, 40 x 25 m pitch.",
                  dict(_MATCH, team_size=5, field_length=40.0, field_width=25.0, goal_width=6.0,
-                      max_steps=500)),
+                      max_steps=600)),
         Scenario("11v11", "Full match, eleven a side, 100 x 64 m pitch, 7.32 m goals.",
                  dict(_MATCH, team_size=11, field_length=100.0, field_width=64.0,
                       goal_width=7.32, max_steps=1000)),

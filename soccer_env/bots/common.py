@@ -14,7 +14,7 @@ import jax.numpy as jnp
 from soccer_env.actions import Action
 from soccer_env.config import EnvConfig
 from soccer_env.env import SoccerEnv
-from soccer_env.types import State
+from soccer_env.types import State, owner_onehot
 
 # A scripted bot: (key, state, team) -> int32 [T], the actions of one team's players.
 Bot = Callable[[jax.Array, State, jax.Array], jax.Array]
@@ -30,6 +30,10 @@ class TeamView(NamedTuple):
     ball_pos: jax.Array  # [2]
     ball_vel: jax.Array  # [2]
     mask: jax.Array  # [T, num_actions] bool, legal actions of the team's players
+    own_has_ball: jax.Array  # [T] bool, which of ours has the ball
+    opp_has_ball: jax.Array  # [T] bool, which opponent has it
+    own_cooldown: jax.Array  # [T] int32, steps before each of ours may take the ball
+    hold: jax.Array  # [] int32, steps the ball's owner has held it
 
 
 def team_view(config: EnvConfig, state: State, team) -> TeamView:
@@ -38,12 +42,15 @@ def team_view(config: EnvConfig, state: State, team) -> TeamView:
     sign = 1.0 - 2.0 * team.astype(jnp.float32)
     other = 1 - team
     mask = SoccerEnv(config).action_mask(state)[team]
+    has_ball = owner_onehot(state.owner, config.team_size) & state.active
     return TeamView(
         own_pos=sign * state.player_pos[team], own_vel=sign * state.player_vel[team],
         own_active=state.active[team],
         opp_pos=sign * state.player_pos[other], opp_vel=sign * state.player_vel[other],
         opp_active=state.active[other],
-        ball_pos=sign * state.ball_pos, ball_vel=sign * state.ball_vel, mask=mask)
+        ball_pos=sign * state.ball_pos, ball_vel=sign * state.ball_vel, mask=mask,
+        own_has_ball=has_ball[team], opp_has_ball=has_ball[other],
+        own_cooldown=state.cooldown[team], hold=state.hold)
 
 
 def move_action(direction: jax.Array) -> jax.Array:

@@ -1,12 +1,25 @@
 """The positional bot: the strongest scripted yardstick (see `soccer_env.bots`).
 
-A keeper (player 0 when T >= 2) on the line between the ball and its goal centre; the outfield
-player nearest the ball plays it (from behind, so that touches push it toward goal; on the shot
-line when the opponent is first to it); the others hold a formation shifted with the ball,
-goal-side of it, forwards pushing up in possession. A player in kick range always kicks: shoots
-when the lane is open, passes to an open teammate upfield when pressed (or to one with an open
-shot), and otherwise shoots anyway. `difficulty` in [0, 1] swaps each player's action, each
-step, with probability 1 - difficulty for a uniformly random legal action.
+Roles are recomputed every step from the state, in the team's frame (attacking +x):
+
+- **Keeper** (player 0 when T >= 2): on the line from its goal centre to the ball, on a shot's
+  path when one comes, out for a loose ball in its penalty area that it reaches first (where it
+  catches). With the ball it waits for an open teammate, then passes; it clears (shoots) when
+  nobody gets free in time.
+- **Off the ball**, when the opponents have it: the outfield player nearest the carrier presses
+  it (goal-side, within tackle range); the others mark the most dangerous opponents goal-side,
+  deepest defender on the most advanced attacker. A loose ball is chased by the player who
+  reaches it first; the others take up their defensive spots.
+- **In possession**: the carrier chooses by expected value among shooting (an expected-goals
+  model of the shot mechanics: aim error from distance and pressure, the keeper's reach, blocks),
+  passing (the completion chance of a pass led to the receiver, times the value of the
+  receiver's spot) and dribbling (the value of the spot ahead in the best of 8 directions,
+  discounted by the tackle risk). The others move into open spots: upfield, away from
+  defenders, with a clear lane from the ball.
+
+`difficulty` in [0, 1] swaps each player's action, each step, with probability 1 - difficulty
+for a uniformly random legal action. `PositionalTuning(passing=False)` is the pass ablation of
+docs/game.md: the carrier never passes (where it would, it dribbles forward).
 """
 
 from __future__ import annotations
@@ -15,9 +28,10 @@ import dataclasses
 
 import jax
 import jax.numpy as jnp
+import jax.scipy.stats
 import numpy as np
 
-from soccer_env.actions import Action, teammate_index
+from soccer_env.actions import Action, move_table, teammate_index
 from soccer_env.bots.common import (
     Bot,
     check_state,
@@ -30,64 +44,76 @@ from soccer_env.bots.common import (
     unit,
 )
 from soccer_env.config import EnvConfig
-PASS_LEAD = 0.3
+from soccer_env.constants import penalty_depth, penalty_half_width
 from soccer_env.layouts import formation
+from soccer_env.physics import lead_pass, pass_speed_and_time
+
+
+# Seconds ahead at which a chaser may meet a rolling ball.
+CHASE_TIMES = np.arange(1, 21, dtype=np.float32) * 0.1
 
 
 @dataclasses.dataclass(frozen=True)
 class PositionalTuning:
-    """Knobs of the positional bot (lengths in metres unless noted)."""
+    """Knobs of the positional bot (lengths in metres, times in seconds unless noted)."""
 
-    lane_margin: float = 0.2  # a shot is open when no opponent can reach the ball's path:
-    lane_reaction: float = 0.4  # none within reach + margin + this many m per m along it
-    press_radius: float = 2.0  # an opponent this close presses the ball carrier
-    open_radius: float = 2.0  # a teammate with no opponent this close is open
-    pass_reaction: float = 0.6  # like lane_reaction, for (slower) passes
-    pass_when_covered: bool = True  # also pass (unpressed) to a teammate with an open shot
-    keeper_zone: float = 0.3  # fraction of L: the keeper comes out for balls this close ...
-    keeper_margin: float = 0.5  # ... that it reaches this much before any opponent ...
-    keeper_rush_speed: float = 5.0  # ... and that roll slower than this (m/s)
-    keeper_depth: float = 0.35  # keeper stands this fraction of the ball's distance off goal,
-    keeper_min_depth: float = 0.8  # at least this far
-    keeper_max_depth: float = 0.2  # and at most this fraction of L
+    passing: bool = True  # False: the pass ablation (dribble forward instead of passing)
+    progress_value: float = 0.05  # value of a spot: xG + this x its progress toward goal (0..1)
+    pass_discount: float = 0.9  # a pass's value is discounted by this (time, the receiver's touch)
+    turnover_cost: float = 0.1  # the cost of losing the ball (a tackle, an interception)
+    pass_margin: float = 0.0  # pass only when it beats the best other option by this much
+    min_pass_chance: float = 0.5  # never pass below this estimated completion chance
+    shot_margin: float = 0.1  # shoot when xG beats the other options by this much
+    min_shot_xg: float = 0.03  # never shoot below this expected-goals value (keeper: clear)
+    dribble_step: float = 2.0  # the dribble's look-ahead (m)
+    dribble_risk_radius: float = 1.6  # an opponent this close to the dribble spot threatens it
+    react: float = 1.0  # opponents reach a lane at this fraction of their top speed
+    lane_softness: float = 0.25  # m: softness of the interception and block estimates
+    keeper_wait: int = 12  # steps the keeper waits for an open teammate before clearing
+    keeper_pass_chance: float = 0.7  # the keeper passes once a pass completes this likely
+    keeper_depth: float = 0.3  # the keeper stands this fraction of the ball's distance off goal
+    keeper_min_depth: float = 0.6  # at least this far
+    keeper_rush_margin: float = 0.3  # the keeper comes out when it reaches the ball this first
+    press_gap: float = 0.6  # the presser stands this far goal-side of the carrier
+    mark_gap: float = 1.2  # markers stand this far goal-side of their man
+    support_radius: float = 3.0  # supporters look for open spots this far around their slot
+    support_min_dist: float = 3.0  # ... at least this far from the ball
     shift_x: float = 0.5  # the formation follows the ball: x shift per metre of ball x
     shift_y: float = 0.3  # y shift per metre of ball y
-    attack_push: float = 0.35  # fraction of L: slots move up this far in possession
-    line_pull: float = 1.0  # slots goal-side of the ball move this far toward its goal line
-    direct_range: float = 1.5  # run straight at the ball when this close to it
-    circle: bool = True  # the ball player runs round the ball to push it toward goal
-    block: bool = True  # a defending ball player on the wrong side blocks the shot line ...
-    block_margin: float = 0.3  # ... when an opponent is this much nearer the ball ...
-    block_distance: float = 1.2  # ... this far from the ball toward our goal centre
-    outlet_gain: float = 3.0  # the keeper passes only to teammates this much further upfield
-    chase_fraction: float = 0.0  # this fraction of the outfield players (at least 1) chase
-    lookahead: float = 0.0  # s: the ball player aims at the ball's position this far ahead
+    attack_push: float = 0.3  # fraction of L: slots move up this far in possession
 
 
 def make_positional(config: EnvConfig, difficulty: float = 1.0,
                     tuning: PositionalTuning = PositionalTuning()) -> Bot:
     """The positional bot (see the module docstring) for games of `config`.
 
-    Stateless and branch-free: roles are recomputed every step from the state. `tuning` holds
-    the knobs used to tune it (docs/bots.md); only `difficulty` is a registered parameter.
+    Stateless and branch-free. `tuning` holds the knobs (docs/game.md); only `difficulty` is a
+    registered parameter.
     """
     cfg, tn = config, tuning
     T = cfg.team_size
     L, W = cfg.field_length, cfg.field_width
     half_l, half_w = L / 2, W / 2
-    reach = cfg.player_radius + cfg.ball_radius
     has_keeper = T >= 2
-    is_keeper = jnp.asarray(np.arange(T) == 0) & has_keeper
+    is_keeper = jnp.asarray((np.arange(T) == 0) & has_keeper)
     home = jnp.asarray(formation(cfg))  # [T, 2] team frame
     mates = jnp.asarray(teammate_index(T))  # [T, T-1]
     own_goal = jnp.array([-half_l, 0.0])
     opp_goal = jnp.array([half_l, 0.0])
     bound = jnp.array([half_l - cfg.player_radius, half_w - cfg.player_radius])
+    box_x = -half_l + penalty_depth(L)
+    box_y = penalty_half_width(L, cfg.goal_width, W)
     decay = 1.0 - cfg.ball_friction
     swap_prob = 1.0 - difficulty
-    num_chasers = max(1, int(round(tn.chase_fraction * (T - 1))))
-    # Forwards: outfield players whose formation spot is at least as far up as the average.
+    vmax = cfg.player_max_speed
+    soft = tn.lane_softness
+    # Unit directions of the 8 moves, in the team frame: [8, 2].
+    move_dirs = jnp.asarray(move_table(T)[Action.FORWARD:Action.FORWARD + 8])
+    # Depth order of the outfield players (deepest first), for marking assignments.
     home_x = formation(cfg)[:, 0]
+    depth_rank = jnp.asarray(np.argsort(np.argsort(np.where(np.arange(T) == 0, -np.inf, home_x)
+                                                   if has_keeper else home_x)))
+    # Forwards: outfield players whose formation spot is at least as far up as the average.
     outfield_x = home_x[1:] if has_keeper else home_x
     forwards = jnp.asarray((home_x >= outfield_x.mean() - 1e-6) & ~np.asarray(is_keeper))
 
@@ -97,132 +123,204 @@ def make_positional(config: EnvConfig, difficulty: float = 1.0,
         travel = cfg.dt * decay * (1.0 - decay ** n) / max(cfg.ball_friction, 1e-6)
         return jnp.clip(ball_pos + ball_vel * travel[..., None], -bound, bound)
 
-    def lane_blocked(start, end, opp_pos, opp_active, reaction):
-        """[...] whether an opponent can reach the ball's path start -> end [..., 2] in time:
-        within reach + lane_margin + `reaction` metres per metre it stands along the path."""
-        dist, along = segment_distance(start, end, opp_pos)  # [..., N]
-        ahead = along * norm(end - start)[..., None]
-        near = dist < reach + tn.lane_margin + reaction * ahead
-        return jnp.any(opp_active & near & (along > 0.0), axis=-1)
+    def reach_chance(start, end, speed, Q, QA):
+        """[...] chance that no opponent reaches the ball's path start -> end [..., 2] (at
+        `speed` m/s on average) in time to control or block it."""
+        dist, along = segment_distance(start, end, Q)  # [..., N]
+        t = along * norm(end - start)[..., None] / speed
+        cover = cfg.control_radius + tn.react * vmax * t
+        stop = jax.nn.sigmoid((cover - dist) / soft) * (along > 0.02)
+        return jnp.prod(jnp.where(QA, 1.0 - stop, 1.0), axis=-1)
+
+    def pressure_at(points, Q, QA):
+        """[...] 0..1 pressure of the nearest opponent on `points` [..., 2] (as the shot's aim
+        error counts it)."""
+        gap = jnp.min(jnp.where(QA, norm(points[..., None, :] - Q), jnp.inf), axis=-1)
+        return jnp.maximum(0.0, 1.0 - gap / cfg.pressure_radius)
+
+    def xg(points, Q, QA, keeper_pos, keeper_on, field_q, field_qa):
+        """[...] expected goals of a shot from `points` [..., 2]: on target (the aim error of
+        the mechanics), past the keeper (its reach by the time the ball passes it) and past
+        the field players (a block)."""
+        to_goal = opp_goal - points
+        d = norm(to_goal)
+        sigma = (cfg.shoot_noise + cfg.shoot_noise_per_m * d
+                 + cfg.shoot_noise_pressure * pressure_at(points, Q, QA))
+        side = jnp.where(keeper_pos[1] > 0, -1.0, 1.0)
+        aim_y = jnp.where(keeper_on, side * (cfg.goal_width / 2 - cfg.shot_inset), 0.0)
+        target = jnp.stack([jnp.full_like(points[..., 0], half_l),
+                            jnp.broadcast_to(aim_y, points[..., 0].shape)], axis=-1)
+        path = target - points
+        length = norm(path)
+        cos = jnp.abs(path[..., 0]) / length
+        spread = jnp.maximum(length * sigma, 1e-3)
+        upper = (cfg.goal_width / 2 - aim_y) * cos / spread
+        lower = (-cfg.goal_width / 2 - aim_y) * cos / spread
+        on_target = jax.scipy.stats.norm.cdf(upper) - jax.scipy.stats.norm.cdf(lower)
+        # The keeper: how far off the path it stands, and how far it can get by then.
+        dist_k, along_k = segment_distance(points, target, keeper_pos[None])
+        dist_k, along_k = dist_k[..., 0], along_k[..., 0]
+        t_k = along_k * length / cfg.shoot_speed
+        speed_there = cfg.shoot_speed * decay ** (t_k / cfg.dt)
+        grab = jnp.where(speed_there < cfg.catch_speed, cfg.catch_radius,
+                         cfg.player_radius + cfg.ball_radius)
+        keeper_stop = jax.nn.sigmoid((grab + tn.react * vmax * t_k - dist_k) / soft)
+        keeper_stop = jnp.where(keeper_on, keeper_stop, 0.0)
+        past_field = reach_chance(points, target, cfg.shoot_speed, field_q, field_qa)
+        return on_target * (1.0 - keeper_stop) * past_field
+
+    def value(points, Q, QA, keeper_pos, keeper_on, field_q, field_qa):
+        """[...] worth of having the ball at `points`: xG plus a little progress."""
+        progress = (points[..., 0] + half_l) / L
+        return (xg(points, Q, QA, keeper_pos, keeper_on, field_q, field_qa)
+                + tn.progress_value * progress)
 
     def positional_bot(key, state, team):
         check_state(cfg, state)
         v = team_view(cfg, state, team)
-        P, A, Q, QA, b, bv = (v.own_pos, v.own_active, v.opp_pos, v.opp_active,
-                              v.ball_pos, v.ball_vel)
-        in_range = v.mask[:, Action.SHOOT]
-        ball_speed = norm(bv)
-
-        # --- who plays the ball ------------------------------------------------------------
-        dist_ball = norm(P - b)  # [T]
-        reach_time = jnp.clip(dist_ball / cfg.player_max_speed, 0.0, tn.lookahead)
-        ball_at = predict_ball(b, bv, reach_time)  # [T, 2] where each player meets the ball
-        meet_dist = norm(P - ball_at)
+        P, V, A, Q, QV, QA, b, bv = (v.own_pos, v.own_vel, v.own_active, v.opp_pos, v.opp_vel,
+                                     v.opp_active, v.ball_pos, v.ball_vel)
+        we_have = jnp.any(v.own_has_ball)
+        they_have = jnp.any(v.opp_has_ball)
+        carrier_q = jnp.sum(jnp.where(v.opp_has_ball[:, None], Q, 0.0), axis=0)  # [2]
+        opp_keeper_on = has_keeper & QA[0]
+        opp_keeper = Q[0]
+        # Field players of the opponents (their keeper excluded): blocks and interceptions.
+        field_qa = QA & ~is_keeper
         outfield = A & ~is_keeper
-        rank = jnp.argsort(jnp.argsort(jnp.where(outfield, meet_dist, jnp.inf)))
-        chaser = (rank < num_chasers) & outfield
-        opp_dist_ball = jnp.min(jnp.where(QA, norm(Q - b), jnp.inf))
-        ball_near_goal = norm(b - own_goal) < tn.keeper_zone * L
-        keeper_first = dist_ball < opp_dist_ball - tn.keeper_margin
-        keeper_out = (is_keeper & A & ball_near_goal & keeper_first
-                      & (ball_speed < tn.keeper_rush_speed))
-        lone_keeper = is_keeper & A & ~jnp.any(outfield)  # drills: nobody else to chase
-        on_ball = (chaser | lone_keeper) & A
 
-        # --- kicks (within range) ----------------------------------------------------------
-        open_shot = ~lane_blocked(b, opp_goal, Q, QA, tn.lane_reaction)
+        def val(points):
+            return value(points, Q, QA, opp_keeper, opp_keeper_on, Q, field_qa)
 
-        # In range, the ball player always kicks: the nearest kicker wins a contested ball, so
-        # holding it only hands the kick to the opponent. Shoot when the lane is open, else pass
-        # when pressed (or to a teammate with an open shot), else shoot anyway (rebounds).
-        my_opp_dist = jnp.min(jnp.where(QA[None], norm(P[:, None] - Q[None]), jnp.inf), axis=-1)
-        pressed = my_opp_dist < tn.press_radius
-        kick = jnp.full((T,), int(Action.SHOOT), jnp.int32)
+        # --- on the ball: shoot, pass or dribble by expected value ------------------------
+        shot_xg = xg(b, Q, QA, opp_keeper, opp_keeper_on, Q, field_qa)
+        # Dribble: the spot dribble_step ahead in each of the 8 directions, in bounds.
+        spots = jnp.clip(b + tn.dribble_step * move_dirs, -bound, bound)  # [8, 2]
+        spot_gap = jnp.min(jnp.where(QA, norm(spots[:, None] - Q[None]), jnp.inf), axis=-1)
+        risk = jax.nn.sigmoid((tn.dribble_risk_radius - spot_gap) / soft)
+        my_gap = jnp.min(jnp.where(QA, norm(Q - b), jnp.inf))
+        now_risk = jax.nn.sigmoid((cfg.tackle_range + 0.3 - my_gap) / soft)
+        keep = 1.0 - 0.5 * (risk + now_risk)
+        dribble_value = val(spots) * keep - (1.0 - keep) * tn.turnover_cost  # [8]
+        best_dir = jnp.argmax(dribble_value)
+        dribble_best = dribble_value[best_dir]
+        dribble_move = Action.FORWARD + best_dir.astype(jnp.int32)
+
+        pass_best = jnp.asarray(-jnp.inf)
+        pass_action = jnp.asarray(int(Action.IDLE), jnp.int32)
+        pass_chance = jnp.asarray(0.0)
         if T >= 2:
-            # Passing: each player's teammates, lanes and openness.
-            # [T, T-1, 2] where a pass is aimed (where the physics leads it)
-            mate_pos = P[mates] + PASS_LEAD * v.own_vel[mates]
-            pass_blocked = lane_blocked(jnp.broadcast_to(b, mate_pos.shape), mate_pos,
-                                        Q[None, None], QA, tn.pass_reaction)  # [T, T-1]
-            mate_opp_dist = jnp.min(jnp.where(QA, norm(mate_pos[:, :, None] - Q[None, None]),
-                                              jnp.inf), axis=-1)  # [T, T-1]
-            pass_len = norm(mate_pos - b)
-            pass_ok = (A[mates] & ~pass_blocked & (mate_opp_dist > tn.open_radius)
-                       & (pass_len > 1.5) & (pass_len < 0.7 * L))
-            pass_value = mate_pos[..., 0] + 0.5 * jnp.minimum(mate_opp_dist, 2 * tn.open_radius)
-            forward_ok = pass_ok & (mate_pos[..., 0] > b[0] - 1.0)
-            best_slot = jnp.argmax(jnp.where(forward_ok, pass_value, -jnp.inf), axis=-1)  # [T]
-            can_pass = jnp.any(forward_ok, axis=-1)
-            # The keeper only passes upfield, well clear of its goal.
-            outlet_ok = pass_ok & (mate_pos[..., 0] > b[0] + tn.outlet_gain)
-            outlet_slot = jnp.argmax(jnp.where(outlet_ok, pass_value, -jnp.inf), axis=-1)
-            can_outlet = jnp.any(outlet_ok, axis=-1)
+            # Each teammate as a receiver, led as the mechanics lead the pass.
+            target = jnp.clip(lead_pass(cfg, b, P, V)[0], -bound, bound)  # [T, 2]
+            p_dist = norm(target - b)
+            p_time = pass_speed_and_time(cfg, p_dist)[1]
+            chance = reach_chance(jnp.broadcast_to(b, target.shape), target,
+                                  p_dist / jnp.maximum(p_time, 1e-3), Q, QA)  # [T]
+            ok = (A & ~v.own_has_ball & (p_dist > 2.0) & ~is_keeper
+                  & (chance >= tn.min_pass_chance))
+            pass_value = jnp.where(
+                ok, tn.pass_discount * chance * val(target) - (1.0 - chance) * tn.turnover_cost,
+                -jnp.inf)
+            receiver = jnp.argmax(pass_value)
+            pass_best = pass_value[receiver]
+            pass_chance = chance[receiver]
+            # The carrier's pass slot for that receiver (teammates in index order, self skipped).
+            me = jnp.argmax(v.own_has_ball)
+            slot = jnp.where(receiver > me, receiver - 1, receiver)
+            pass_action = (Action.FIRST_PASS + slot).astype(jnp.int32)
+            if not tn.passing:
+                pass_best = jnp.asarray(-jnp.inf)
 
-            mate_shot_open = ~lane_blocked(mate_pos, jnp.broadcast_to(opp_goal, mate_pos.shape),
-                                           Q[None, None], QA, tn.lane_reaction)  # [T, T-1]
-            mate_better = forward_ok & mate_shot_open & (mate_pos[..., 0] > b[0] + 2.0)
-            better_slot = jnp.argmax(jnp.where(mate_better, pass_value, -jnp.inf), axis=-1)
-            can_pass_better = jnp.any(mate_better, axis=-1) & tn.pass_when_covered
-            field_kick = jnp.where(
-                open_shot, Action.SHOOT,
-                jnp.where(pressed & can_pass, Action.FIRST_PASS + best_slot,
-                          jnp.where(can_pass_better, Action.FIRST_PASS + better_slot,
-                                    Action.SHOOT)))
-            # The keeper: to an open teammate upfield, else clear it (a shot at the far goal).
-            keeper_kick = jnp.where(can_outlet, Action.FIRST_PASS + outlet_slot, Action.SHOOT)
-            kick = jnp.where(is_keeper, keeper_kick, field_kick)
+        shoot_ok = (shot_xg >= tn.min_shot_xg) & (shot_xg + tn.shot_margin
+                                                  >= jnp.maximum(pass_best, dribble_best))
+        pass_ok = pass_best > jnp.maximum(dribble_best, shot_xg) + tn.pass_margin
+        field_choice = jnp.where(shoot_ok, Action.SHOOT,
+                                 jnp.where(pass_ok, pass_action, dribble_move))
+        # The keeper with the ball: pass once someone is open, clear when time runs out.
+        keeper_pass = (pass_chance >= tn.keeper_pass_chance) & jnp.isfinite(pass_best)
+        keeper_choice = jnp.where(keeper_pass, pass_action,
+                                  jnp.where(v.hold >= tn.keeper_wait,
+                                            jnp.where(jnp.isfinite(pass_best), pass_action,
+                                                      Action.SHOOT),
+                                            Action.IDLE))
+        carrier_choice = jnp.where(is_keeper, keeper_choice, field_choice)  # [T]
 
-        # --- movement of the ball player: get behind the ball, push it toward goal ---------
-        aim = unit(opp_goal - ball_at)  # [T, 2]
-        rel = P - ball_at
-        along = jnp.sum(rel * aim, axis=-1)  # < 0: behind the ball
-        perp = rel - along[:, None] * aim
-        lateral = norm(perp)
-        behind = (along < -0.1) & (lateral < 0.7 * (-along) + 0.15)
-        side = jnp.where(lateral[:, None] > 1e-3, perp / lateral[:, None],
-                         jnp.stack([-aim[:, 1], aim[:, 0]], axis=-1))
-        push = ball_at + aim
-        circle = ball_at - 0.9 * aim + jnp.where(along[:, None] > -0.3, 0.9 * side, 0.0)
-        # Defending (an opponent nearer the ball) from the wrong side: block the shot line.
-        opp_first = opp_dist_ball < dist_ball - tn.block_margin
-        block = b + unit(own_goal - b) * tn.block_distance
-        chase_target = jnp.where((behind | (not tn.circle))[:, None], push,
-                                 jnp.where((opp_first & tn.block)[:, None], block, circle))
-        chase_target = jnp.where((dist_ball < tn.direct_range)[:, None], ball_at, chase_target)
-        ball_move = move_to(P, chase_target)
+        # --- the formation slots, shifted with the ball ----------------------------------
+        shift = jnp.array([tn.shift_x * b[0], tn.shift_y * b[1]])
+        push_up = jnp.where(we_have & forwards, tn.attack_push * L, 0.0)
+        slot = home + shift + jnp.stack([push_up, jnp.zeros_like(push_up)], axis=-1)
+        slot = jnp.clip(slot, -bound, bound)
 
-        # --- keeper: on the line from the goal centre to the ball, or on a shot's path ------
+        # --- supporters: the best open spot near the slot --------------------------------
+        offsets = jnp.concatenate([jnp.zeros((1, 2)), tn.support_radius * move_dirs])  # [9, 2]
+        cand = jnp.clip(slot[:, None] + offsets[None], -bound, bound)  # [T, 9, 2]
+        cand_gap = jnp.min(jnp.where(QA, norm(cand[:, :, None] - Q[None, None]), jnp.inf),
+                           axis=-1)
+        lane = reach_chance(jnp.broadcast_to(b, cand.shape), cand, 8.0, Q, QA)  # [T, 9]
+        from_ball = norm(cand - b)
+        cand_value = (val(cand) + 0.05 * jnp.minimum(cand_gap, 4.0) + 0.3 * lane
+                      - 0.1 * (from_ball < tn.support_min_dist)
+                      - 0.1 * (from_ball > 0.6 * L))
+        best_cand = jnp.argmax(cand_value, axis=-1)
+        support_spot = jnp.take_along_axis(cand, best_cand[:, None, None], axis=1)[:, 0]
+
+        # --- defending: press the carrier, mark goal-side --------------------------------
+        to_carrier = norm(P - carrier_q)
+        press_rank = jnp.argsort(jnp.argsort(jnp.where(outfield, to_carrier, jnp.inf)))
+        presser = outfield & (press_rank == 0)
+        press_spot = carrier_q + unit(own_goal - carrier_q) * tn.press_gap
+        # Threats: opponent field players but the carrier, nearest our goal first.
+        threat = QA & ~v.opp_has_ball & ~is_keeper
+        threat_rank = jnp.argsort(jnp.argsort(jnp.where(threat, norm(Q - own_goal), jnp.inf)))
+        # Our markers, deepest first: the r-th marks the r-th threat.
+        markers = outfield & ~presser
+        marker_rank = jnp.argsort(jnp.argsort(jnp.where(markers, depth_rank, 10 ** 6)))
+        man = (marker_rank[:, None] == threat_rank[None, :]) & threat[None, :]  # [T, T]
+        has_man = jnp.any(man, axis=-1) & markers
+        man_pos = jnp.sum(jnp.where(man[..., None], Q[None], 0.0), axis=1)  # [T, 2]
+        mark_spot = man_pos + unit(own_goal - man_pos) * tn.mark_gap
+        defend_spot = jnp.where(has_man[:, None], mark_spot, slot)
+        defend_spot = jnp.where(presser[:, None], press_spot, defend_spot)
+
+        # --- a loose ball: the player who gets there first chases it ---------------------
+        # The earliest time on a grid at which each player can be at the rolling ball.
+        times = jnp.asarray(CHASE_TIMES)  # [K]
+        path = predict_ball(b, bv, times)  # [K, 2]
+
+        def first_meet(pos, able):
+            gap = norm(pos[:, None] - path[None]) - cfg.control_radius  # [N, K]
+            can = (gap <= vmax * times[None]) & able[:, None]
+            k = jnp.argmax(can, axis=-1)
+            t = jnp.where(jnp.any(can, axis=-1), times[k], times[-1] + norm(pos - path[-1]) / vmax)
+            return t, jnp.where(jnp.any(can, axis=-1)[:, None], path[k], path[-1])
+
+        meet_t, meet = first_meet(P, A & (v.own_cooldown == 0))
+        opp_meet_t, _ = first_meet(Q, QA)
+        opp_t = jnp.min(jnp.where(QA, opp_meet_t, jnp.inf))
+        keeper_in_box = (meet[:, 0] < box_x) & (jnp.abs(meet[:, 1]) < box_y)
+        keeper_ok = ~is_keeper | (keeper_in_box & (meet_t < opp_t - tn.keeper_rush_margin / vmax))
+        chase_ok = A & (v.own_cooldown == 0) & keeper_ok
+        chase_rank = jnp.argsort(jnp.argsort(jnp.where(chase_ok, meet_t, jnp.inf)))
+        chaser = chase_ok & (chase_rank == 0) & ~we_have & ~they_have
+
+        # --- the keeper: on the ball's line to the goal centre, or on a shot's path ------
         to_ball = b - own_goal
         depth = jnp.clip(tn.keeper_depth * norm(to_ball), tn.keeper_min_depth,
-                         tn.keeper_max_depth * L)
+                         penalty_depth(L) * 0.7)
         guard = own_goal + unit(to_ball) * depth  # [2]
-        incoming = bv[0] < -2.0
+        incoming = (bv[0] < -2.0) & ~we_have & ~they_have
         y_line = b[1] + bv[1] * (-half_l - b[0]) / jnp.where(incoming, bv[0], -1.0)
-        on_target = incoming & (jnp.abs(y_line) < cfg.goal_width / 2 + reach)
-        # The nearest point of the ball's path to each player (the keeper's interception).
-        path_along = jnp.maximum(jnp.sum((P - b) * bv, axis=-1) / (ball_speed ** 2 + 1e-6), 0.0)
-        intercept = b + path_along[:, None] * bv  # [T, 2]
-        guard = jnp.where(on_target, intercept, guard[None])
+        on_target = incoming & (jnp.abs(y_line) < cfg.goal_width / 2 + 1.0)
+        path_along = jnp.maximum(jnp.sum((P[0] - b) * bv) / (jnp.sum(bv * bv) + 1e-6), 0.0)
+        intercept = b + path_along * bv
+        guard = jnp.where(on_target, intercept, guard)
         guard = jnp.clip(guard, -bound, bound)
-        keeper_move = jnp.where(keeper_out, move_to(P, ball_at), move_to(P, guard, 0.15))
+        keeper_move = move_to(P, guard, 0.1)
 
-        # --- everyone else: home position shifted with the ball ---------------------------
-        shift = jnp.array([tn.shift_x * b[0], tn.shift_y * b[1]])
-        ours = jnp.any(state.last_touch[team])  # we touched the ball last: push up
-        push_up = jnp.where(ours & forwards, tn.attack_push * L, 0.0)
-        slot = home + shift + jnp.stack([push_up, jnp.zeros_like(push_up)], axis=-1)
-        # Pull each slot toward the ball's line to our goal centre (shots aim at the centre),
-        # at the slot's own depth.
-        frac = jnp.clip((slot[:, 0] - own_goal[0]) / jnp.maximum(b[0] - own_goal[0], 1e-3),
-                        0.0, 1.0)
-        on_line = own_goal + frac[:, None] * (b - own_goal)
-        pull = jnp.where(slot[:, 0] < b[0], tn.line_pull, 0.0)[:, None]
-        slot = jnp.clip(slot + pull * (on_line - slot), -bound, bound)
-        slot_move = move_to(P, slot, 0.3)
-
-        move = jnp.where(on_ball, ball_move, jnp.where(is_keeper, keeper_move, slot_move))
-        # Anyone in kick range kicks (the keeper included); the others move.
-        actions = jnp.where(in_range, kick, move)
+        spot = jnp.where(we_have, support_spot, defend_spot)
+        spot = jnp.where(chaser[:, None], meet, spot)
+        move = jnp.where(is_keeper & ~chaser, keeper_move, move_to(P, spot, 0.3))
+        actions = jnp.where(v.own_has_ball, carrier_choice, move)
         actions = legalize(jnp.where(A, actions, Action.IDLE), v.mask)
 
         if swap_prob > 0.0:
@@ -231,4 +329,5 @@ def make_positional(config: EnvConfig, difficulty: float = 1.0,
             actions = jnp.where(swap, random_legal(k_random, v.mask), actions)
         return actions
 
+    del mates
     return positional_bot
