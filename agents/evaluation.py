@@ -45,6 +45,8 @@ def summarize(for_side: dict[str, np.ndarray], games_as: np.ndarray) -> dict:
     possession = for_side["possession_steps"].astype(np.float64)
     held = possession.sum()
     goals_for = goals[:, 0].sum()
+    shots = for_side["shots"][:, 0].sum()
+    steps = for_side["steps"][:, 0].sum()
     return {
         "games": games,
         "win": win,
@@ -57,13 +59,20 @@ def summarize(for_side: dict[str, np.ndarray], games_as: np.ndarray) -> dict:
         "goals_against": float(goals[:, 1].mean()),
         "goal_diff": float(diff.mean()),
         "passes_per_game": float(for_side["passes"][:, 0].mean()),
+        "passes_completed_per_game": float(for_side["passes_completed"][:, 0].mean()),
         "pass_completion": float(for_side["passes_completed"][:, 0].sum() / passes)
         if passes else 0.0,
+        **{f"{k}_per_game": float(for_side[k][:, 0].mean())
+           for k in ("passes_over_5m", "passes_over_10m", "passes_over_15m", "interceptions",
+                     "tackles", "saves")},
         "shots_per_game": float(for_side["shots"][:, 0].mean()),
         "shots_on_target_per_game": float(for_side["shots_on_target"][:, 0].mean()),
+        "goals_per_shot": float(goals_for / shots) if shots else 0.0,
         "possession": float(possession[:, 0].sum() / held) if held else 0.5,
         "goals_after_pass_share": float(for_side["goals_after_pass"][:, 0].sum() / goals_for)
         if goals_for else 0.0,
+        "keeper_home_share": float(for_side["keeper_home_steps"][:, 0].sum() / steps)
+        if steps else 0.0,
         "games_as_left": int(np.sum(games_as == 0)),
     }
 
@@ -102,7 +111,8 @@ def merge_matches(parts: list[dict]) -> dict:
     goals = total("goals_for")
     out = {k: sum(p[k] for p in parts) for k in ("games", "win", "draw", "loss")}
     out["win_rate"] = out["win"] / games
-    for k in ("goals_for", "goals_against", "passes_per_game", "shots_per_game", "possession"):
+    for k in ("goals_for", "goals_against", "passes_per_game", "passes_completed_per_game",
+              "shots_per_game", "possession"):
         out[k] = total(k) / games
     out["pass_completion"] = (total("pass_completion", lambda p: p["passes_per_game"]
                                     * p["games"]) / passes) if passes else 0.0

@@ -32,10 +32,12 @@ from soccer_env.config import EnvConfig
 from soccer_env.env import PASS_LENGTHS, SoccerEnv, team_event_counts
 from soccer_env.players import Act, Player
 
-# Per-game, per-team counters of a match: the events of `team_event_counts`.
+# Per-game, per-team counters of a match: the events of `team_event_counts`, then the steps
+# each team's keeper (player 0, T >= 2) spent in its own third of the pitch, and the steps
+# played (the same for both teams).
 COUNTERS = ("goals", "shots", "shots_on_target", "saves", "passes", "passes_completed",
             *(f"passes_over_{m}m" for m in PASS_LENGTHS), "interceptions", "tackles", "touches",
-            "possession_steps", "goals_after_pass")
+            "possession_steps", "goals_after_pass", "keeper_home_steps", "steps")
 
 
 @functools.lru_cache(maxsize=128)
@@ -61,11 +63,18 @@ def match_fn(config: EnvConfig, act_a: Act, act_b: Act, steps: int, record: bool
                                 jnp.stack([actions_b, actions_a]))
             _, next_state, _, done, info = env.step_env(k_env, state, actions)
             live = ~ended
-            counts = team_event_counts(info)
+            counts = dict(team_event_counts(info), keeper_home_steps=keeper_home(next_state),
+                          steps=jnp.ones((2,), jnp.int32))
             totals = {k: totals[k] + jnp.where(live, counts[k], 0) for k in totals}
             state = jax.tree.map(lambda new, old: jnp.where(live, new, old), next_state, state)
             ended = ended | done
             return (state, totals, ended), (state if record else None)
+
+        def keeper_home(state):
+            if config.team_size < 2:
+                return jnp.zeros((2,), jnp.int32)
+            x = state.player_pos[:, 0, 0] * jnp.array([1.0, -1.0])  # in each team's frame
+            return (x < -config.field_length / 6).astype(jnp.int32)
 
         zeros = {k: jnp.zeros((2,), jnp.int32) for k in COUNTERS}
         init = (state, zeros, jnp.zeros((), bool))

@@ -99,10 +99,18 @@ def format_table(result: dict) -> str:
             ("win / draw / loss", f"{result['win']} / {result['draw']} / {result['loss']}"),
             ("win rate (95% CI)", f"{result['win_rate']:.1%} ({lo:.1%} - {hi:.1%})"),
             ("goals for / against", f"{result['goals_for']:.2f} / {result['goals_against']:.2f}"),
-            ("passes per game", f"{result['passes_per_game']:.2f}"),
+            ("passes per game (completed)", f"{result['passes_per_game']:.2f} "
+             f"({result['passes_completed_per_game']:.2f})"),
             ("pass completion", f"{result['pass_completion']:.1%}"),
-            ("shots per game", f"{result['shots_per_game']:.2f}"),
-            ("possession", f"{result['possession']:.1%}")]
+            ("shots per game (on target)", f"{result['shots_per_game']:.2f} "
+             f"({result['shots_on_target_per_game']:.2f})"),
+            ("goals per shot", f"{result['goals_per_shot']:.1%}"),
+            ("goals right after a pass", f"{result['goals_after_pass_share']:.1%}"),
+            ("tackles / interceptions / saves",
+             f"{result['tackles_per_game']:.2f} / {result['interceptions_per_game']:.2f} / "
+             f"{result['saves_per_game']:.2f}"),
+            ("possession", f"{result['possession']:.1%}"),
+            ("keeper in own third", f"{result['keeper_home_share']:.1%}")]
     for side in ("left", "right"):
         s = result["by_side"][side]
         rows.append((f"as {side}: win rate", f"{s['win_rate']:.1%} of {s['games']}"))
