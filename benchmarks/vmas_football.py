@@ -17,7 +17,9 @@ action (wall un-sticking). Actions are uniform in [-1, 1) (torch.rand * 2 - 1),
 shape (B, 2) per agent, all pre-generated before timing so RNG is not timed.
 Games are not reset when a goal ends them (VMAS has no auto-reset); the number
 of finished games is printed for information. One untimed warm-up run of S
-steps precedes the R timed repeats. env-steps/s = B * S / seconds, where one
+steps precedes the R timed repeats. Process CPU time is printed next to wall
+time: CPU/wall well below the thread count hints at contention from other
+processes on the machine. env-steps/s = B * S / seconds, where one
 env-step is one step of one game.
 """
 
@@ -67,23 +69,25 @@ def main():
 
     def run():
         done = None
-        t0 = time.perf_counter()
+        c0, t0 = time.process_time(), time.perf_counter()
         for acts in actions:
             _, _, done, _ = env.step(acts)
-        return time.perf_counter() - t0, done
+        t1 = time.perf_counter()
+        cpu = time.process_time() - c0
+        return t1 - t0, cpu, done
 
     env.reset()
-    secs, _ = run()
-    print(f"warm-up: {secs:.2f} s")
+    secs, cpu, _ = run()
+    print(f"warm-up: {secs:.2f} s (process CPU {cpu:.2f} s)")
 
     rates = []
     for r in range(a.repeats):
         env.reset()
-        secs, done = run()
+        secs, cpu, done = run()
         rate = a.batch * a.steps / secs
         rates.append(rate)
         print(f"repeat {r}: {secs:.2f} s, {rate:,.0f} env-steps/s "
-              f"(done flags set at last step: {int(done.sum())}/{a.batch})")
+              f"(process CPU {cpu:.2f} s; done flags set at last step: {int(done.sum())}/{a.batch})")
     print(f"best: {max(rates):,.0f} env-steps/s")
 
 

@@ -43,7 +43,7 @@ class EnvConfig(JsonConfig):
     ball_radius: float = 0.15
     player_max_speed: float = 5.0
     player_accel: float = 20.0  # m/s^2, how fast a player reaches its target velocity
-    ball_max_speed: float = 20.0
+    ball_max_speed: float = 22.0
     ball_friction: float = 0.04  # fraction of ball speed lost per step (rolling resistance)
     ball_restitution: float = 0.6  # ball-body bounce
     restart_clearance: float = 2.0  # opponents are pushed this far from the ball at restarts
@@ -53,14 +53,14 @@ class EnvConfig(JsonConfig):
     control_speed: float = 9.0  # a ball faster than this relative to the player deflects
     dribble_speed: float = 3.5  # top speed of the player with the ball
     kick_cooldown: int = 3  # steps before a kicker may take the ball again
-    tackle_range: float = 1.0  # centre-to-centre distance of a tackler to the ball
+    tackle_range: float = 1.0  # centre-to-centre distance of a tackler to the ball or its owner
     tackle_prob: float = 0.15  # chance per step that a player in tackle range wins the ball
     tackle_cooldown: int = 10  # steps before the player who lost the ball may take it back
     # Shots: aimed shot_inset inside the post away from the keeper, at shoot_speed, with an aim
     # error (std, radians) of shoot_noise + shoot_noise_per_m * distance to the goal centre
     # + shoot_noise_pressure * max(0, 1 - nearest opponent distance / pressure_radius).
-    shoot_speed: float = 16.0
-    shot_inset: float = 0.6
+    shoot_speed: float = 20.0
+    shot_inset: float = 0.45
     shoot_noise: float = 0.03
     shoot_noise_per_m: float = 0.005
     shoot_noise_pressure: float = 0.15
@@ -74,8 +74,8 @@ class EnvConfig(JsonConfig):
     # Keeper (player 0 when team_size >= 2): inside its penalty area it catches a ball slower
     # than catch_speed within catch_radius with chance catch_prob per step; it cannot be
     # tackled while it holds the ball there and must kick within keeper_hold_steps.
-    catch_radius: float = 1.1
-    catch_speed: float = 14.0
+    catch_radius: float = 0.9
+    catch_speed: float = 10.0
     catch_prob: float = 0.6
     keeper_hold_steps: int = 30
 

@@ -159,7 +159,8 @@ class SoccerEnv:
 
         # --- the ball: at its owner's feet, or rolling until someone controls it -----------
         ball_vel = jnp.where(kicked, kick_vel, state.ball_vel)
-        can_control = active & (cooldown == 0)
+        # The kicker never takes its own kick on the step it strikes it (kick_cooldown may be 0).
+        can_control = active & (cooldown == 0) & ~kicker
         can_catch = keeper & physics.in_penalty_area(cfg, pos) & (u[3:5, None] < cfg.catch_prob)
         loose_pos, loose_vel, ctrl_score, bumped = physics.move_loose_ball(
             cfg, state.ball_pos, ball_vel, pos, vel, active, can_control, can_catch, kicker)
@@ -169,9 +170,15 @@ class SoccerEnv:
         owned = jnp.any(has_ball)
         feet_pos, feet_vel = physics.dribble(
             cfg, pos, vel, has_ball, jnp.where(jnp.any(controller), loose_pos, state.ball_pos))
+        # A goal is the ball's path crossing the goal line between the posts this step (a shot
+        # travels more than a metre a step, so where it stops says too little).
+        goal = rules.goals(cfg, state.ball_pos, jnp.where(owned, feet_pos, loose_pos))
+        scored = jnp.any(goal)
         if cfg.boundary == "walls":
-            loose_pos, loose_vel = physics.bounce_ball_off_walls(cfg, loose_pos, loose_vel)
-            feet_pos = physics.keep_owned_ball_in(cfg, feet_pos)
+            bounced_pos, bounced_vel = physics.bounce_ball_off_walls(cfg, loose_pos, loose_vel)
+            loose_pos = jnp.where(scored, loose_pos, bounced_pos)
+            loose_vel = jnp.where(scored, loose_vel, bounced_vel)
+            feet_pos = jnp.where(scored, feet_pos, physics.keep_owned_ball_in(cfg, feet_pos))
         ball_pos = jnp.where(owned, feet_pos, loose_pos)
         ball_vel = jnp.where(owned, feet_vel, loose_vel)
 
@@ -204,11 +211,13 @@ class SoccerEnv:
         assist_from = jnp.where(completed, pass_completed,
                                 jnp.where(jnp.any(touch & ~state.last_touch), False,
                                           state.assist_from))
-        last_touch = jnp.where(jnp.any(touch), touch, state.last_touch)
+        # The last touch is one player: one who takes or deflects a kick touches it after the
+        # kicker.
+        latest = controller | bumped | tackler
+        last_touch = jnp.where(jnp.any(latest), latest,
+                               jnp.where(kicked, kicker, state.last_touch))
         shot_on = shot_on & ~jnp.any(controller | bumped)
 
-        goal = rules.goals(cfg, ball_pos)
-        scored = jnp.any(goal)
         goal_scored = last_touch & goal[:, None]
         assist = assist_from & goal[:, None]
 
@@ -231,6 +240,9 @@ class SoccerEnv:
         assist_from = jnp.where(restarted, False, assist_from)
         shot_on = shot_on & ~restarted & ~scored
         last_touch = jnp.where(scored, False, last_touch)
+        # The player with the ball is its last toucher (a restart's taker, too): it decides who
+        # restarts when the ball goes out and who won the ball when it is taken.
+        last_touch = jnp.where(jnp.any(has_ball), has_ball, last_touch)
         owner = jnp.where(jnp.any(has_ball), jnp.argmax(has_ball.reshape(-1)), LOOSE)
         owner = owner.astype(jnp.int32)
         hold = jnp.where((owner == state.owner) & (owner != LOOSE) & ~restarted,

@@ -104,7 +104,8 @@ def _empty_state(config, pos, active, ball_pos, owner) -> State:
         owner=jnp.asarray(owner, jnp.int32),
         cooldown=jnp.zeros((2, T), jnp.int32),
         hold=jnp.zeros((), jnp.int32),
-        last_touch=jnp.zeros((2, T), bool),
+        # The player with the ball counts as its last toucher (as after any restart).
+        last_touch=jnp.arange(2 * T).reshape(2, T) == jnp.asarray(owner, jnp.int32),
         pass_from=jnp.zeros((2, T), bool),
         pass_origin=jnp.zeros((2,), jnp.float32),
         assist_from=jnp.zeros((2, T), bool),

@@ -22,6 +22,10 @@ from soccer_env.constants import (
 )
 
 
+# m/s: a ball moving away from a player can be taken only below this relative speed.
+AWAY_CONTROL_SPEED = 2.0
+
+
 def move_players(config, pos, vel, actions, active, has_ball):
     """Accelerate every player toward its action's target velocity, then integrate. The player
     with the ball (`has_ball` [2, T] bool) runs at most `dribble_speed`.
@@ -172,10 +176,7 @@ def kick(config, pos, vel, active, actions, kicker, ball_pos, noise):
     pick = jnp.einsum("ti,tij->tj", kicker_f, chosen)  # [2, T] the receiver
     mate_pos = jnp.sum(pick[..., None] * pos, axis=(0, 1))
     mate_vel = jnp.sum(pick[..., None] * vel, axis=(0, 1))
-    first = pass_speed_and_time(config, jnp.sqrt(jnp.sum((mate_pos - ball_pos) ** 2)))[1]
-    pass_target = mate_pos + mate_vel * jnp.minimum(first, MAX_PASS_LEAD)
-    pass_dist = jnp.sqrt(jnp.sum((pass_target - ball_pos) ** 2) + 1e-12)
-    pass_speed = pass_speed_and_time(config, pass_dist)[0]
+    pass_target, pass_speed = lead_pass(config, ball_pos, mate_pos, mate_vel)
 
     target = jnp.where(is_shot, shot_target, pass_target)
     aim = target - ball_pos
@@ -188,6 +189,26 @@ def kick(config, pos, vel, active, actions, kicker, ball_pos, noise):
     aim = jnp.stack([c * aim[0] - s * aim[1], s * aim[0] + c * aim[1]])
     speed = jnp.where(is_shot, config.shoot_speed, pass_speed)
     return aim * speed, is_shot
+
+
+# Fixed-point iterations of a pass's lead (the first one leads by the flight time to where the
+# receiver is now, which falls well short of a receiver running across the passer's line).
+PASS_LEAD_ITERATIONS = 4
+
+
+def lead_pass(config, ball_pos, mate_pos, mate_vel):
+    """(target [...,2], strike speed [...]) of a pass from `ball_pos` to a receiver at
+    `mate_pos` running at `mate_vel`: aimed where the receiver will be when the ball arrives
+    (the flight time and the lead solved by fixed-point iteration; at most MAX_PASS_LEAD
+    seconds of lead), struck to arrive there at `pass_arrival_speed`."""
+    lead = jnp.zeros(mate_pos.shape[:-1])
+    for _ in range(PASS_LEAD_ITERATIONS):
+        target = mate_pos + mate_vel * lead[..., None]
+        dist = jnp.sqrt(jnp.sum((target - ball_pos) ** 2, axis=-1) + 1e-12)
+        lead = jnp.minimum(pass_speed_and_time(config, dist)[1], MAX_PASS_LEAD)
+    target = mate_pos + mate_vel * lead[..., None]
+    dist = jnp.sqrt(jnp.sum((target - ball_pos) ** 2, axis=-1) + 1e-12)
+    return target, pass_speed_and_time(config, dist)[0]
 
 
 def pass_speed_and_time(config, distance):
@@ -206,15 +227,18 @@ def pass_speed_and_time(config, distance):
 
 
 def tackles(config, pos, active, cooldown, has_ball, protected, ball_pos, u_tackle, u_tie):
-    """Each opponent of the ball's owner within `tackle_range` of the ball (and free of
-    cooldown) wins it with chance `tackle_prob` per step; when several try, the nearest wins.
+    """Each opponent of the ball's owner within `tackle_range` of the ball or of the owner
+    (and free of cooldown) wins it with chance `tackle_prob` per step; when several try, the nearest wins.
     Nobody tackles a keeper holding the ball in its own penalty area (`protected`).
 
     Returns [2, T] bool one-hot of the tackler who won the ball (all False: no tackle).
     """
     owning_team = jnp.any(has_ball, axis=1)  # [2]
     can = owning_team[::-1][:, None] & active & (cooldown == 0) & ~jnp.any(has_ball & protected)
-    dist = ball_distance(pos, ball_pos)
+    # The ball, or the body of the player shielding it: an owner pushed along by a tackler
+    # behind it carries the ball ahead, out of reach of the ball alone.
+    owner_pos = jnp.sum(has_ball.astype(jnp.float32)[..., None] * pos, axis=(0, 1))
+    dist = jnp.minimum(ball_distance(pos, ball_pos), ball_distance(pos, owner_pos))
     can = can & (dist <= config.tackle_range)
     p_any = 1.0 - (1.0 - config.tackle_prob) ** jnp.sum(can)
     won = u_tackle < p_any
@@ -243,7 +267,7 @@ def move_loose_ball(config, ball_pos, ball_vel, pos, vel, active, can_control, c
 
     A player controls the ball when the path comes within `control_radius` of it and the ball
     is slower than `control_speed` relative to it (`can_control` [2, T]: on the pitch, free of
-    cooldown); a keeper allowed to catch (`can_catch` [2, T]) does so within `catch_radius` up to
+    cooldown), and the ball comes toward it (or is nearly at rest relative to it); a keeper allowed to catch (`can_catch` [2, T]) does so within `catch_radius` up to
     `catch_speed`. A faster ball deflects off the first body it meets; `ignore` [2, T] are
     bodies the ball passes through this step (the kicker, on the step of its kick).
 
@@ -282,7 +306,10 @@ def move_loose_ball(config, ball_pos, ball_vel, pos, vel, active, can_control, c
                       config.control_speed)
     rel_vel = ball_vel - vel
     rel_speed2 = jnp.sum(rel_vel * rel_vel, axis=-1)
-    ctrl = can_control & (gap2 <= radius * radius) & (rel_speed2 <= limit * limit)
+    # A ball moving away from a player (the player is behind the path's start) is taken only
+    # when it is nearly at rest relative to the player: nobody traps a pass struck past them.
+    toward = (proj > 0.0) | (rel_speed2 <= AWAY_CONTROL_SPEED ** 2)
+    ctrl = can_control & (gap2 <= radius * radius) & (rel_speed2 <= limit * limit) & toward
     ctrl_enter = entry(radius)
     start2 = jnp.sum(rel * rel, axis=-1)
     # Players the ball starts within reach of rank first, nearest first; then by entry.

@@ -14,11 +14,21 @@ from soccer_env.layouts import kickoff_positions
 from soccer_env.types import Restart
 
 
-def goals(config, ball_pos):
-    """[2] bool: team 0 scores past x = +L/2, team 1 past x = -L/2, between the posts."""
-    in_mouth = jnp.abs(ball_pos[1]) < config.goal_width / 2
+def goals(config, start, end):
+    """[2] bool: team 0 scores when the ball's path this step, `start` -> `end` [2], crosses
+    x = +L/2 between the posts, team 1 when it crosses x = -L/2 (a ball already past a line
+    counts where it is)."""
     half = config.field_length / 2
-    return jnp.stack([in_mouth & (ball_pos[0] > half), in_mouth & (ball_pos[0] < -half)])
+
+    def through(sign):
+        """The path crosses (or ends past) the line x = sign * half inside the mouth."""
+        sx, ex = sign * start[0], sign * end[0]
+        past = ex > half
+        frac = jnp.clip((half - sx) / jnp.where(ex != sx, ex - sx, 1.0), 0.0, 1.0)
+        y = jnp.where(sx > half, end[1], start[1] + frac * (end[1] - start[1]))
+        return past & (jnp.abs(y) < config.goal_width / 2)
+
+    return jnp.stack([through(1.0), through(-1.0)])
 
 
 def _place_for_restart(config, pos, vel, active, spot, team):

@@ -9,7 +9,9 @@ import pytest
 import soccer_env
 from soccer_env import bots, match, players
 
-ENV = soccer_env.make("2v2", max_steps=60)
+# The keeper never has to release the ball within these 60 steps, so a team that never kicks
+# never shoots.
+ENV = soccer_env.make("2v2", max_steps=60, keeper_hold_steps=100)
 CHASER = players.resolve("bot:chaser", ENV)
 RANDOM = players.resolve("bot:random", ENV)
 
@@ -49,13 +51,13 @@ def test_counters_and_trajectory_agree():
 def test_sides_and_params():
     """Player a plays team a_side; its params reach it traced (a constant action here)."""
     a_side = np.array([0, 1, 1])
-    counters, _ = match.play(ENV, CHASER, constant(0), jax.random.PRNGKey(1), 3, 40,
+    counters, _ = match.play(ENV, CHASER, constant(0), jax.random.PRNGKey(1), 3, 60,
                              a_side=a_side)
-    shots = counters["shots"]  # the constant team never kicks
+    shots = counters["shots"]  # the constant team never kicks (the chaser tackles it)
     assert (shots[np.arange(3), 1 - a_side] == 0).all() and (shots[np.arange(3), a_side] > 0).all()
     for_a = match.from_a_side(counters, a_side)
     assert (for_a["shots"][:, 1] == 0).all() and (for_a["shots"][:, 0] > 0).all()
-    moved, _ = match.play(ENV, CHASER, constant(1), jax.random.PRNGKey(1), 3, 40,
+    moved, _ = match.play(ENV, CHASER, constant(1), jax.random.PRNGKey(1), 3, 60,
                           a_side=a_side)  # forward: same compilation, other params
     assert not all(np.array_equal(moved[k], counters[k]) for k in counters)
 
@@ -64,9 +66,9 @@ def test_head_to_head_plays_both_sides_in_one_program():
     """The first half of the games with a on the left, the rest on the right, counted from a's
     side: the same games as `play` with that a_side, and the weak side never shoots."""
     key = jax.random.PRNGKey(3)
-    from_a = match.head_to_head(ENV, CHASER, constant(0), key, 5, 40)
+    from_a = match.head_to_head(ENV, CHASER, constant(0), key, 5, 60)
     a_side = np.array([0, 0, 1, 1, 1])
-    world, _ = match.play(ENV, CHASER, constant(0), key, 5, 40, a_side=a_side)
+    world, _ = match.play(ENV, CHASER, constant(0), key, 5, 60, a_side=a_side)
     for k in match.COUNTERS:
         np.testing.assert_array_equal(from_a[k], match.from_a_side(world, a_side)[k])
     assert (from_a["shots"][:, 1] == 0).all() and (from_a["shots"][:, 0] > 0).all()

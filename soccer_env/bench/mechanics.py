@@ -460,43 +460,47 @@ def tables(results: dict) -> str:
            "",
            "Parameters: " + ", ".join(f"{k}={v}" for k, v in results["mechanics"].items()),
            ""]
-    s = results["shot_quality"]
-    out += [f"## 1. Shot quality (shooter left {s['shooter'][1]}, positional keeper, "
-            f"{s['steps_limit']}-step limit)", "",
-            "| distance m | max angle deg | goal | on target | save | unresolved | mean steps |",
-            "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
-    for r in s["rows"]:
-        out.append(f"| {r['distance_m']:g} | {r['max_angle_deg']:g} | {fmt_rate(r['goal'])} | "
-                   f"{fmt_rate(r['on_target'])} | {fmt_rate(r['save'])} | "
-                   f"{fmt_rate(r['unresolved'])} | {r['mean_steps']:.1f} |")
-    b = results["block"]
-    out += ["", f"## 2. Block (shot from {b['distance_m']:g} m, no keeper, still defender on "
-            f"the line +-{BLOCK_JITTER:g} m)", "",
-            "| defender gap m | goal | blocked | of which taken | missed |",
-            "| ---: | ---: | ---: | ---: | ---: |"]
-    for r in b["rows"]:
-        out.append(f"| {r['gap_m']:g} | {fmt_rate(r['goal'])} | {fmt_rate(r['blocked'])} | "
-                   f"{fmt_rate(r['taken'])} | {fmt_rate(r['missed'])} |")
-    p = results["pass_vs_dribble"]
-    out += ["", f"## 3. Pass vs dribble over {p['length_m']:g} m", "",
-            "| | done | mean s | median s | p10 s | p90 s |",
-            "| --- | ---: | ---: | ---: | ---: | ---: |"]
-    for name, t, done in (("pass (teammate owns it)", p["pass"], p["pass_completed"]),
-                          ("dribble (owner moved 10 m)", p["dribble"], p["dribble_done"])):
-        out.append(f"| {name} | {fmt_rate(done)} | {t['mean_s']:.2f} | {t['median_s']:.2f} | "
-                   f"{t['p10_s']:.2f} | {t['p90_s']:.2f} |")
-    out += ["", f"Ratio pass / dribble (mean times): {p['ratio']:.3f} (acceptance <= "
-            f"{p['accept_ratio_max']}: {'PASS' if p['accepted'] else 'FAIL'})"]
-    i = results["interception"]
-    out += ["", f"## 4. Interception of a {i['length_m']:g}-m pass (still opponent at the "
-            f"lane's middle +-{i['along_jitter_m']:g} m)", "",
-            "| lateral m | intercepted | completed | deflected | acceptance |",
-            "| ---: | ---: | ---: | ---: | --- |"]
-    for r in i["rows"]:
-        acc = r.get("accept")
-        acc_s = f"{acc['rule']}: {'PASS' if acc['ok'] else 'FAIL'}" if acc else ""
-        out.append(f"| {r['offset_m']:g} | {fmt_rate(r['intercepted'])} | "
-                   f"{fmt_rate(r['completed'])} | {fmt_rate(r['deflected'])} | {acc_s} |")
+    if "shot_quality" in results:
+        s = results["shot_quality"]
+        out += [f"## 1. Shot quality (shooter left {s['shooter'][1]}, positional keeper, "
+                f"{s['steps_limit']}-step limit)", "",
+                "| distance m | max angle deg | goal | on target | save | unresolved | mean steps |",
+                "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        for r in s["rows"]:
+            out.append(f"| {r['distance_m']:g} | {r['max_angle_deg']:g} | {fmt_rate(r['goal'])} | "
+                       f"{fmt_rate(r['on_target'])} | {fmt_rate(r['save'])} | "
+                       f"{fmt_rate(r['unresolved'])} | {r['mean_steps']:.1f} |")
+    if "block" in results:
+        b = results["block"]
+        out += ["", f"## 2. Block (shot from {b['distance_m']:g} m, no keeper, still defender on "
+                f"the line +-{BLOCK_JITTER:g} m)", "",
+                "| defender gap m | goal | blocked | of which taken | missed |",
+                "| ---: | ---: | ---: | ---: | ---: |"]
+        for r in b["rows"]:
+            out.append(f"| {r['gap_m']:g} | {fmt_rate(r['goal'])} | {fmt_rate(r['blocked'])} | "
+                       f"{fmt_rate(r['taken'])} | {fmt_rate(r['missed'])} |")
+    if "pass_vs_dribble" in results:
+        p = results["pass_vs_dribble"]
+        out += ["", f"## 3. Pass vs dribble over {p['length_m']:g} m", "",
+                "| | done | mean s | median s | p10 s | p90 s |",
+                "| --- | ---: | ---: | ---: | ---: | ---: |"]
+        for name, t, done in (("pass (teammate owns it)", p["pass"], p["pass_completed"]),
+                              ("dribble (owner moved 10 m)", p["dribble"], p["dribble_done"])):
+            out.append(f"| {name} | {fmt_rate(done)} | {t['mean_s']:.2f} | {t['median_s']:.2f} | "
+                       f"{t['p10_s']:.2f} | {t['p90_s']:.2f} |")
+        out += ["", f"Ratio pass / dribble (mean times): {p['ratio']:.3f} (acceptance <= "
+                f"{p['accept_ratio_max']}: {'PASS' if p['accepted'] else 'FAIL'})"]
+    if "interception" in results:
+        i = results["interception"]
+        out += ["", f"## 4. Interception of a {i['length_m']:g}-m pass (still opponent at the "
+                f"lane's middle +-{i['along_jitter_m']:g} m)", "",
+                "| lateral m | intercepted | completed | deflected | acceptance |",
+                "| ---: | ---: | ---: | ---: | --- |"]
+        for r in i["rows"]:
+            acc = r.get("accept")
+            acc_s = f"{acc['rule']}: {'PASS' if acc['ok'] else 'FAIL'}" if acc else ""
+            out.append(f"| {r['offset_m']:g} | {fmt_rate(r['intercepted'])} | "
+                       f"{fmt_rate(r['completed'])} | {fmt_rate(r['deflected'])} | {acc_s} |")
     out += ["", "Rates are shares of trials with 95% Wilson intervals; unresolved: nobody owned "
             "the ball, no restart and no goal within the step limit."]
     return "\n".join(out)
@@ -521,7 +525,14 @@ def parse(argv):
     p.add_argument("--distances", type=float, nargs="+", default=list(SHOT_DISTANCES),
                    help="shot distances (m) from the goal centre")
     p.add_argument("--json", default=None, help="also write all numbers to this JSON file")
+    p.add_argument("--set", nargs="+", default=[], metavar="FIELD=VALUE",
+                   help="EnvConfig fields over the scenario's (for tuning), e.g. catch_prob=0.5")
+    p.add_argument("--only", nargs="+", default=None, choices=EXPERIMENTS,
+                   help="run only these experiments")
     return p.parse_args(argv)
+
+
+EXPERIMENTS = ("shot_quality", "block", "pass_vs_dribble", "interception")
 
 
 def main(argv=None) -> int:
@@ -537,7 +548,18 @@ def main(argv=None) -> int:
     if args.trials < 1:
         print(f"error: --trials {args.trials}: must be >= 1", file=sys.stderr)
         return 2
-    env = soccer_env.make(args.scenario)
+    overrides = {}
+    for item in args.set:
+        field, _, value = item.partition("=")
+        try:
+            overrides[field] = json.loads(value)
+        except ValueError:
+            overrides[field] = value
+    try:
+        env = soccer_env.make(args.scenario, **overrides)
+    except (TypeError, ValueError) as exc:
+        print(f"error: --set {' '.join(args.set)}: {exc}", file=sys.stderr)
+        return 2
     cfg = env.config
     too_far = [d for d in args.distances if not 0 < d <= cfg.field_length - 2 * TOUCHLINE_MARGIN]
     if too_far:
@@ -558,6 +580,7 @@ def main(argv=None) -> int:
         ("pass_vs_dribble", lambda: pass_vs_dribble(env, k3, args.trials)),
         ("interception", lambda: interception(env, k4, LANE_OFFSETS, args.trials)),
     )
+    experiments = tuple(e for e in experiments if args.only is None or e[0] in args.only)
     for name, fn in experiments:
         res = fn()
         results[name] = res

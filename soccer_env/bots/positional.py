@@ -63,7 +63,7 @@ class PositionalTuning:
     turnover_cost: float = 0.1  # the cost of losing the ball (a tackle, an interception)
     pass_margin: float = 0.0  # pass only when it beats the best other option by this much
     min_pass_chance: float = 0.5  # never pass below this estimated completion chance
-    shot_margin: float = 0.1  # shoot when xG beats the other options by this much
+    shot_margin: float = 0.25  # shoot when xG beats the other options by this much
     min_shot_xg: float = 0.03  # never shoot below this expected-goals value (keeper: clear)
     dribble_step: float = 2.0  # the dribble's look-ahead (m)
     dribble_risk_radius: float = 1.6  # an opponent this close to the dribble spot threatens it
