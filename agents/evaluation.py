@@ -111,9 +111,10 @@ def merge_matches(parts: list[dict]) -> dict:
     goals = total("goals_for")
     out = {k: sum(p[k] for p in parts) for k in ("games", "win", "draw", "loss")}
     out["win_rate"] = out["win"] / games
-    for k in ("goals_for", "goals_against", "passes_per_game", "passes_completed_per_game",
-              "shots_per_game", "possession"):
+    for k in ("goals_for", "goals_against", "passes_per_game", "shots_per_game", "possession"):
         out[k] = total(k) / games
+    if all("passes_completed_per_game" in p for p in parts):  # (older results lack it)
+        out["passes_completed_per_game"] = total("passes_completed_per_game") / games
     out["pass_completion"] = (total("pass_completion", lambda p: p["passes_per_game"]
                                     * p["games"]) / passes) if passes else 0.0
     out["goals_after_pass_share"] = (total("goals_after_pass_share", lambda p: p["goals_for"]

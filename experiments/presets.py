@@ -36,7 +36,7 @@ from agents import presets
 from agents.trainer import TrainConfig
 
 # The `default` preset's game (train.py); the rest of TrainConfig keeps its defaults.
-BASE_TRAIN: dict = dict(scenario="2v2", opponent="bot:positional")
+BASE_TRAIN: dict = dict(scenario="3v3", opponent="bot:positional")
 # TrainConfig's defaults for the branching methods (B0, G0) and the horizon H: 8,192 simulated
 # steps per update (tests/test_experiments.py checks them against TrainConfig).
 DEFAULT_GAMES, DEFAULT_GROUP, DEFAULT_HORIZON = 64, 4, 32

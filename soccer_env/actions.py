@@ -9,7 +9,7 @@
     10 .. 10+T-2    FIRST_PASS + k: pass to teammate k (teammates in index order, the passer
                     skipped)
 
-Kicks act only for a player in kick range of the ball; otherwise they are idles. `Action`
+Kicks act only for the player who has the ball (`State.owner`); otherwise they are idles. `Action`
 members are ints (`enum.IntEnum`), so they work unchanged inside jitted code; one exception:
 `jnp.full(shape, member, dtype)` marks the result weakly typed, so pass `int(member)` there.
 """

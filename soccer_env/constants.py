@@ -11,7 +11,7 @@ import numpy as np
 TEAM_SIGN = np.array([1.0, -1.0], np.float32)
 
 # Gap between the bodies of a kickoff or restart taker and the ball: it stands just behind the
-# ball, in kick range, without touching it.
+# ball, with it at its feet.
 KICKER_GAP = 0.05
 # Gap between a drill's ball carrier and the ball (a little more room than a kickoff taker).
 CARRIER_GAP = 0.1

@@ -240,25 +240,25 @@ def test_difficulty_mixes_in_random_actions(cases):
 
 
 @pytest.mark.parametrize("team", [0, 1])
-def test_chaser_runs_at_the_ball_and_shoots_in_range(cases, team):
+def test_chaser_runs_at_the_ball_and_shoots_with_it(cases, team):
     env, states, fns = cases["2v2"]
     n = states.step.shape[0]
     rng = np.random.default_rng(team)
     half = np.array([env.config.field_length, env.config.field_width]) / 2
     ball = rng.uniform(-half, half, (n, 2)).astype(np.float32)
-    far = states.replace(ball_pos=jnp.asarray(ball))
+    far = states.replace(ball_pos=jnp.asarray(ball), owner=jnp.full((n,), -1, jnp.int32))
     actions = np.asarray(fns["chaser"](_keys(n), far, team))
     sign = 1.0 - 2.0 * team
     to_ball = sign * (ball[:, None] - np.asarray(far.player_pos[:, team]))  # team frame
     dist = np.linalg.norm(to_ball, axis=-1)
     cosine = np.sum(move_table(env.team_size)[actions] * to_ball, axis=-1) / dist
-    moving = dist > env.config.kick_range
-    assert moving.sum() > n  # most players are out of range
-    assert (cosine[moving] > math.cos(math.radians(22.5)) - 1e-5).all()
-    assert (actions[~moving] == Action.SHOOT).all()
-    # The ball just in front of player 1: it shoots.
-    near = states.replace(ball_pos=states.player_pos[:, team, 1] + jnp.array([0.5, 0.0]))
-    assert (np.asarray(fns["chaser"](_keys(n), near, team))[:, 1] == Action.SHOOT).all()
+    # A loose ball: everyone runs at it (nobody may kick).
+    assert (cosine > math.cos(math.radians(22.5)) - 1e-5).all()
+    # Player 1 has the ball: it shoots, its teammate runs at the ball.
+    T = env.team_size
+    owned = far.replace(owner=jnp.full((n,), team * T + 1, jnp.int32))
+    acts = np.asarray(fns["chaser"](_keys(n), owned, team))
+    assert (acts[:, 1] == Action.SHOOT).all() and (acts[:, 0] != Action.SHOOT).all()
 
 
 def test_keeper_stays_near_its_goal(env2, rollout2):

@@ -111,9 +111,10 @@ def test_self_play_learns_both_teams_in_their_own_frames():
     tr, final, _ = jax.jit(play_branch)(jax.random.PRNGKey(3), params, state)
     assert tr.obs.shape == (3, 2, 1, env.obs_dim)  # L = 2 learning teams
     np.testing.assert_array_equal(tr.obs[0], jax.jit(env.observe)(state))
-    # Each team's own reward: without credit they are zero-sum (ball progress shaping).
-    np.testing.assert_allclose(tr.rewards[:, 0], -tr.rewards[:, 1], atol=1e-7)
-    assert np.any(np.asarray(tr.rewards) != 0)
+    # Each team's own reward: without credit and goals, only the progress shaping of the team
+    # that has the ball (the kicker dribbles off; nobody else is near in 3 steps).
+    rewards = np.asarray(tr.rewards)
+    assert np.all((rewards[:, 0] == 0) | (rewards[:, 1] == 0)) and np.any(rewards != 0)
     assert tr.values.shape == (3, 2, 1) and np.all(np.asarray(tr.values) == 0)  # no critic
     assert int(final.step) == 3
 

@@ -6,7 +6,7 @@ or 1 (right) and may be traced. Bots work under `jax.vmap` (over games) and insi
 for any team size 1..11, with inactive players (drills), and output only actions legal under
 `SoccerEnv.action_mask` (idle for players off the pitch).
 
-Bots need the pitch (sizes, kick range, ...), which a state's shapes do not tell, so they close
+Bots need the pitch (sizes, control radius, ...), which a state's shapes do not tell, so they close
 over an `EnvConfig`:
 
     bot = soccer_env.bots.get("positional", env.config, difficulty=0.5)
@@ -17,16 +17,14 @@ pitch), and a state of another team size raises a ValueError when the bot is tra
 
 Registered bots (`names()`; defaults are the strongest settings):
     random      uniform over the legal actions.
-    chaser      everyone runs at the ball and shoots when in kick range.
-    positional  a keeper (player 0 when T >= 2) on the line between the ball and its goal
-                centre; the outfield player nearest the ball plays it (from behind, so that
-                touches push it toward goal; on the shot line when the opponent is first to it);
-                the others hold a formation shifted with the ball, goal-side of it, forwards
-                pushing up in possession. A player in kick range always kicks: shoots when the
-                lane is open, passes to an open teammate upfield when pressed (or to one with an
-                open shot), and otherwise shoots anyway. `difficulty` in [0, 1] (default 1.0):
-                each player's action is replaced, each step, with probability 1 - difficulty by
-                a uniformly random legal action (0.0 plays like `random`).
+    chaser      everyone runs at the ball; the one with the ball shoots at once.
+    positional  a keeper (player 0 when T >= 2) that positions on the ball's line to its goal
+                and catches; off the ball one player presses the carrier and the others mark
+                goal-side, the first to reach a loose ball chases it; the carrier shoots, passes
+                (led) or dribbles by expected value, the others move into open spots.
+                `difficulty` in [0, 1] (default 1.0): each player's action is replaced, each
+                step, with probability 1 - difficulty by a uniformly random legal action (0.0
+                plays like `random`). docs/bots.md has the details.
 
 Modules: `bots.common` (the team view, moves, legal actions, geometry helpers), `bots.simple`
 (random, chaser), `bots.positional`; this package holds the registry (`BOTS`, `names`, `get`).
@@ -82,9 +80,10 @@ class BotEntry(NamedTuple):
 
 BOTS: dict[str, BotEntry] = {
     "random": BotEntry(make_random, _no_params, "uniform over the legal actions"),
-    "chaser": BotEntry(make_chaser, _no_params, "everyone runs at the ball and shoots in range"),
+    "chaser": BotEntry(make_chaser, _no_params, "everyone runs at the ball and shoots with it"),
     "positional": BotEntry(make_positional, _positional_params,
-                         "keeper, formation, ball player shooting/passing/dribbling; "
+                         "keeper, pressing and marking, carrier shooting/passing/dribbling by "
+                         "expected value; "
                          "difficulty in [0, 1]"),
 }
 

@@ -1,5 +1,5 @@
 """The simple yardsticks: `random` (uniform over the legal actions) and `chaser` (everyone runs
-at the ball and shoots in kick range)."""
+at the ball; the one with the ball shoots at once)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def make_random(config: EnvConfig) -> Bot:
 
 
 def make_chaser(config: EnvConfig) -> Bot:
-    """Every player runs straight at the ball and shoots when within kick range."""
+    """Every player runs straight at the ball; the one with the ball shoots."""
 
     def chaser_bot(key, state, team):
         del key
