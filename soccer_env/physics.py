@@ -359,7 +359,9 @@ def keep_owned_ball_in(config, ball_pos):
 
 
 def bounce_ball_off_walls(config, ball_pos, ball_vel):
-    """`walls` mode: the lines are walls, except the goal mouths."""
+    """`walls` mode: the lines are walls, except the goal mouths. Callers leave a scored ball
+    alone, so a ball past a goal line here crossed it outside the posts: it bounces back, even
+    if it ended level with the mouth."""
     hx = config.field_length / 2 - config.ball_radius
     hy = config.field_width / 2 - config.ball_radius
     x, y = ball_pos[0], ball_pos[1]
@@ -368,7 +370,7 @@ def bounce_ball_off_walls(config, ball_pos, ball_vel):
     y = jnp.where(out_y, jnp.sign(y) * (2 * hy) - y, y)
     vy = jnp.where(out_y, -vy * config.ball_restitution, vy)
     in_mouth = jnp.abs(y) < config.goal_width / 2
-    out_x = (jnp.abs(x) > hx) & ~in_mouth
+    out_x = (jnp.abs(x) > hx) & (~in_mouth | (jnp.abs(x) > config.field_length / 2))
     x = jnp.where(out_x, jnp.sign(x) * (2 * hx) - x, x)
     vx = jnp.where(out_x, -vx * config.ball_restitution, vx)
     return jnp.stack([x, y]), jnp.stack([vx, vy])
