@@ -19,13 +19,21 @@ BAD_VALUES = [
     ("team_size", 0), ("team_size", 12), ("team_size", 2.0), ("team_size", -1),
     ("max_steps", 0), ("max_steps", 10.5),
     ("field_length", 0.0), ("field_length", -20.0), ("field_length", math.inf),
-    ("field_length", 3.0),  # too short for two kick ranges each side
+    ("field_length", 3.0),  # too short for two players' control ranges each side
     ("field_width", 0.0), ("field_width", math.nan),
     ("goal_width", 0.0), ("goal_width", 13.0), ("goal_width", 20.0),  # not narrower than field
     ("dt", 0.0), ("player_radius", -0.1), ("ball_radius", 0.0), ("player_max_speed", 0.0),
     ("player_accel", -1.0), ("ball_max_speed", 0.0), ("shoot_speed", 0.0),
     ("pass_speed_max", -3.0),
-    ("kick_range", 0.2),  # smaller than player_radius + ball_radius
+    ("control_radius", 0.2), ("catch_radius", 0.3),  # below player_radius + ball_radius
+    ("control_speed", 0.0), ("dribble_speed", -1.0), ("tackle_range", 0.0),
+    ("catch_speed", math.inf), ("pressure_radius", 0.0), ("pass_arrival_speed", 0.0),
+    ("pass_arrival_speed", 20.0),  # not below pass_speed_max: a pass could not slow to it
+    ("tackle_prob", 1.5), ("tackle_prob", -0.1), ("catch_prob", 2.0),
+    ("kick_cooldown", -1), ("kick_cooldown", 1.5), ("tackle_cooldown", -2),
+    ("keeper_hold_steps", 2.5), ("shot_inset", 2.0),  # at the post of a 4 m goal
+    ("shot_inset", -0.1), ("shoot_noise_per_m", -0.01), ("shoot_noise_pressure", math.nan),
+    ("credit_won_ball", math.nan), ("credit_assist", math.inf),
     ("ball_friction", -0.1), ("ball_friction", 1.0),
     ("ball_restitution", 1.5), ("ball_restitution", -0.2),
     ("shoot_noise", -0.01), ("pass_noise", math.nan), ("kick_noise_at_speed", -1.0),
@@ -55,7 +63,10 @@ def test_bad_field_raises_naming_it(field, value):
 @pytest.mark.parametrize("field,value", [("team_size", 1), ("team_size", 11), ("max_steps", 1),
                                          ("ball_friction", 0.0), ("ball_restitution", 1.0),
                                          ("shoot_noise", 0.0), ("credit_weight", -0.5),
-                                         ("boundary", "rules")])
+                                         ("boundary", "rules"), ("tackle_prob", 0.0),
+                                         ("tackle_prob", 1.0), ("catch_prob", 1.0),
+                                         ("kick_cooldown", 0), ("tackle_cooldown", 0),
+                                         ("keeper_hold_steps", 0), ("shot_inset", 0.0)])
 def test_edge_values_accepted(field, value):
     assert getattr(EnvConfig(**{field: value}), field) == value
 
