@@ -16,6 +16,38 @@ from soccer_env.layouts import LAYOUTS
 BOUNDARIES = ("walls", "rules")
 
 
+def _integer(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _number(value) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+# Per-field checks (fields, test, allowed values for the error message); the checks between
+# fields follow them in EnvConfig.__post_init__.
+_FIELD_CHECKS = (
+    (("team_size",), lambda v: _integer(v) and 1 <= v <= 11, "an integer in [1, 11]"),
+    (("max_steps",), lambda v: _integer(v) and v >= 1, "an integer >= 1"),
+    (("field_length", "field_width", "goal_width", "dt", "player_radius", "ball_radius",
+      "player_max_speed", "player_accel", "ball_max_speed", "control_radius", "control_speed",
+      "dribble_speed", "tackle_range", "shoot_speed", "pass_arrival_speed", "pass_speed_max",
+      "pressure_radius", "catch_radius", "catch_speed"),
+     lambda v: _number(v) and v > 0, "a finite number > 0"),
+    (("kick_cooldown", "tackle_cooldown", "keeper_hold_steps"),
+     lambda v: _integer(v) and v >= 0, "an integer >= 0"),
+    (("tackle_prob", "catch_prob", "ball_restitution"),
+     lambda v: _number(v) and 0.0 <= v <= 1.0, "[0, 1]"),
+    (("ball_friction",), lambda v: _number(v) and 0.0 <= v < 1.0, "[0, 1)"),
+    (("shoot_noise", "shoot_noise_per_m", "shoot_noise_pressure", "shot_inset", "pass_noise",
+      "kick_noise_at_speed", "restart_clearance"),
+     lambda v: _number(v) and v >= 0, "a finite number >= 0"),
+    (("goal_reward", "ball_progress_weight", "credit_weight", "credit_won_ball", "credit_pass",
+      "credit_assist", "credit_goal"), _number, "a finite number"),
+)
+
+
 @dataclasses.dataclass(frozen=True)
 class EnvConfig(JsonConfig):
     """Everything that defines a game. Units are metres, seconds and metres per second.
@@ -70,7 +102,7 @@ class EnvConfig(JsonConfig):
     pass_arrival_speed: float = 5.0
     pass_speed_max: float = 14.0
     pass_noise: float = 0.03
-    kick_noise_at_speed: float = 0.05  # extra aim error (radians) per m/s of the kicker's speed / max
+    kick_noise_at_speed: float = 0.05  # extra aim error (radians) x kicker speed / max speed
     # Keeper (player 0 when team_size >= 2): inside its penalty area it catches a ball slower
     # than catch_speed within catch_radius with chance catch_prob per step; it cannot be
     # tackled while it holds the ball there and must kick within keeper_hold_steps.
@@ -97,36 +129,10 @@ class EnvConfig(JsonConfig):
                 f"EnvConfig.{name}={getattr(self, name)!r} is invalid: allowed {allowed}"
             )
 
-        if (not isinstance(self.team_size, int) or isinstance(self.team_size, bool)
-                or not 1 <= self.team_size <= 11):
-            fail("team_size", "an integer in [1, 11]")
-        if (not isinstance(self.max_steps, int) or isinstance(self.max_steps, bool)
-                or self.max_steps < 1):
-            fail("max_steps", "an integer >= 1")
-        for name in (
-            "field_length",
-            "field_width",
-            "goal_width",
-            "dt",
-            "player_radius",
-            "ball_radius",
-            "player_max_speed",
-            "player_accel",
-            "ball_max_speed",
-            "control_radius",
-            "control_speed",
-            "dribble_speed",
-            "tackle_range",
-            "shoot_speed",
-            "pass_arrival_speed",
-            "pass_speed_max",
-            "pressure_radius",
-            "catch_radius",
-            "catch_speed",
-        ):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-                fail(name, "a finite number > 0")
+        for names, ok, allowed in _FIELD_CHECKS:
+            for name in names:
+                if not ok(getattr(self, name)):
+                    fail(name, allowed)
         if self.goal_width >= self.field_width:
             fail("goal_width", f"(0, field_width={self.field_width})")
         if self.field_length < 4 * (self.player_radius + self.control_radius):
@@ -137,28 +143,6 @@ class EnvConfig(JsonConfig):
                 fail(name, f">= player_radius + ball_radius = {reach}")
         if self.pass_arrival_speed >= self.pass_speed_max:
             fail("pass_arrival_speed", f"(0, pass_speed_max={self.pass_speed_max})")
-        for name in ("kick_cooldown", "tackle_cooldown", "keeper_hold_steps"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                fail(name, "an integer >= 0")
-        for name in ("tackle_prob", "catch_prob"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-                fail(name, "[0, 1]")
-        if not 0.0 <= self.ball_friction < 1.0:
-            fail("ball_friction", "[0, 1)")
-        if not 0.0 <= self.ball_restitution <= 1.0:
-            fail("ball_restitution", "[0, 1]")
-        for name in ("shoot_noise", "shoot_noise_per_m", "shoot_noise_pressure", "shot_inset",
-                     "pass_noise", "kick_noise_at_speed", "restart_clearance"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-                fail(name, "a finite number >= 0")
-        for name in ("goal_reward", "ball_progress_weight", "credit_weight", "credit_won_ball",
-                     "credit_pass", "credit_assist", "credit_goal"):
-            value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value):
-                fail(name, "a finite number")
         if self.shot_inset >= self.goal_width / 2:
             fail("shot_inset", f"[0, goal_width / 2 = {self.goal_width / 2})")
         if self.layout not in LAYOUTS:

@@ -36,8 +36,9 @@ class SoccerEnv:
         0 idle (decelerate); 1..8 move at (index - 1) * 45 degrees (1 forward, 3 left, 5 back,
         7 right); 9 shoot at the opponent goal; 10 .. 10 + T - 2 pass to teammate k (teammates in
         index order, the passer skipped). Kicks act only for the player who has the ball
-        (`State.owner`), otherwise they are idles. Indices outside [0, num_actions) are clipped: the jitted core
-        cannot raise, so validating actions is the caller's job (the PettingZoo adapter does).
+        (`State.owner`), otherwise they are idles. Indices outside [0, num_actions) are
+        clipped: the jitted core cannot raise, so validating actions is the caller's job (the
+        PettingZoo adapter does).
     """
 
     def __init__(self, config: EnvConfig | None = None):

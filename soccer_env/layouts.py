@@ -90,8 +90,10 @@ def kickoff_positions(config, kicking_team) -> jax.Array:
 # Layouts.
 
 
-def _empty_state(config, pos, active, ball_pos, owner) -> State:
-    """A state at the start of an episode: `owner` (int32 [], team * T + player) has the ball."""
+def empty_state(config, pos, active, ball_pos, owner) -> State:
+    """A state at the start of an episode: players at `pos` [2, T, 2] at rest, `active` [2, T],
+    the ball at rest at `ball_pos`, `owner` (int32 [], team * T + player, or -1: loose) has it
+    and counts as its last toucher; no cooldowns, nothing in flight."""
     T = config.team_size
     return State(
         player_pos=pos.astype(jnp.float32),
@@ -129,7 +131,7 @@ def _kickoff(config, u) -> State:
     is_kicker = (jnp.arange(2) == kicking_team)[:, None] & (jnp.arange(T) == T - 1)[None]
     pos = pos + jnp.where(is_kicker[..., None], 0.0, noise)
     kicker = kicking_team * T + T - 1
-    return _empty_state(config, pos, jnp.ones((2, T), bool), jnp.zeros((2,)), kicker)
+    return empty_state(config, pos, jnp.ones((2, T), bool), jnp.zeros((2,)), kicker)
 
 
 def _drill(config, u, left, right, ball) -> State:
@@ -152,7 +154,7 @@ def _drill(config, u, left, right, ball) -> State:
     # The ball carrier (left player 0) stands just behind the ball.
     carrier = ball_pos - jnp.array([config.player_radius + config.ball_radius + CARRIER_GAP, 0.0])
     pos = pos.at[0, 0].set(carrier)
-    return _empty_state(config, pos, jnp.asarray(active), ball_pos, 0)
+    return empty_state(config, pos, jnp.asarray(active), ball_pos, 0)
 
 
 def drill(ball, left_others=(), right=()) -> Callable[[Any, jax.Array], State]:

@@ -159,15 +159,12 @@ def kick(config, pos, vel, active, actions, kicker, ball_pos, noise):
     opp = 1 - team
     keeper_y = pos[opp, 0, 1]
     has_keeper = (T >= 2) & active[opp, 0]
-    side = jnp.where(keeper_y > 0, -1.0, jnp.where(keeper_y < 0, 1.0, -jnp.sign(ball_pos[1])))
-    aim_y = jnp.where(has_keeper, side * (config.goal_width / 2 - config.shot_inset), 0.0)
-    shot_target = jnp.stack([attack * half, aim_y])
+    shot_target = jnp.stack([attack * half,
+                             shot_aim_y(config, keeper_y, has_keeper, ball_pos[1])])
     to_goal = jnp.stack([attack * half, 0.0]) - ball_pos
     goal_dist = jnp.sqrt(jnp.sum(to_goal * to_goal))
     opp_gap = jnp.where(active[opp], ball_distance(pos[opp], ball_pos), jnp.inf)
-    pressure = jnp.maximum(0.0, 1.0 - jnp.min(opp_gap) / config.pressure_radius)
-    shot_spread = (config.shoot_noise + config.shoot_noise_per_m * goal_dist
-                   + config.shoot_noise_pressure * pressure)
+    spread_shot = shot_spread(config, goal_dist, jnp.min(opp_gap))
 
     # --- pass: led to the receiver's position on arrival ------------------------------------
     slot = jnp.asarray(pass_slot(T))
@@ -181,7 +178,7 @@ def kick(config, pos, vel, active, actions, kicker, ball_pos, noise):
     target = jnp.where(is_shot, shot_target, pass_target)
     aim = target - ball_pos
     aim = aim * jax.lax.rsqrt(jnp.sum(aim * aim) + 1e-12)
-    spread = jnp.where(is_shot, shot_spread, config.pass_noise)
+    spread = jnp.where(is_shot, spread_shot, config.pass_noise)
     kicker_speed = jnp.sqrt(jnp.sum(kicker_vel * kicker_vel))
     spread = spread + config.kick_noise_at_speed * kicker_speed / config.player_max_speed
     angle = noise * spread
@@ -194,6 +191,22 @@ def kick(config, pos, vel, active, actions, kicker, ball_pos, noise):
 # Fixed-point iterations of a pass's lead (the first one leads by the flight time to where the
 # receiver is now, which falls well short of a receiver running across the passer's line).
 PASS_LEAD_ITERATIONS = 4
+
+
+def shot_aim_y(config, keeper_y, has_keeper, ball_y):
+    """[...] y of a shot's aim point on the goal line: `shot_inset` inside the post on the side
+    away from the keeper (the far side from the ball when the keeper stands dead centre), the
+    goal centre without a keeper. The rule is the same in any frame that flips y with x."""
+    side = jnp.where(keeper_y > 0, -1.0, jnp.where(keeper_y < 0, 1.0, -jnp.sign(ball_y)))
+    return jnp.where(has_keeper, side * (config.goal_width / 2 - config.shot_inset), 0.0)
+
+
+def shot_spread(config, goal_dist, opponent_gap):
+    """[...] standard deviation (radians) of a standing shot's aim error, from the distance to
+    the goal centre and the nearest opponent's distance (the pressure)."""
+    pressure = jnp.maximum(0.0, 1.0 - opponent_gap / config.pressure_radius)
+    return (config.shoot_noise + config.shoot_noise_per_m * goal_dist
+            + config.shoot_noise_pressure * pressure)
 
 
 def lead_pass(config, ball_pos, mate_pos, mate_vel):
@@ -228,8 +241,8 @@ def pass_speed_and_time(config, distance):
 
 def tackles(config, pos, active, cooldown, has_ball, protected, ball_pos, u_tackle, u_tie):
     """Each opponent of the ball's owner within `tackle_range` of the ball or of the owner
-    (and free of cooldown) wins it with chance `tackle_prob` per step; when several try, the nearest wins.
-    Nobody tackles a keeper holding the ball in its own penalty area (`protected`).
+    (and free of cooldown) wins it with chance `tackle_prob` per step; when several try, the
+    nearest wins. Nobody tackles a keeper holding the ball in its own penalty area (`protected`).
 
     Returns [2, T] bool one-hot of the tackler who won the ball (all False: no tackle).
     """
@@ -267,8 +280,8 @@ def move_loose_ball(config, ball_pos, ball_vel, pos, vel, active, can_control, c
 
     A player controls the ball when the path comes within `control_radius` of it and the ball
     is slower than `control_speed` relative to it (`can_control` [2, T]: on the pitch, free of
-    cooldown), and the ball comes toward it (or is nearly at rest relative to it); a keeper allowed to catch (`can_catch` [2, T]) does so within `catch_radius` up to
-    `catch_speed`. A faster ball deflects off the first body it meets; `ignore` [2, T] are
+    cooldown), and the ball comes toward it (or is nearly at rest relative to it); a keeper
+    allowed to catch (`can_catch` [2, T]) does so within `catch_radius` up to `catch_speed`. A faster ball deflects off the first body it meets; `ignore` [2, T] are
     bodies the ball passes through this step (the kicker, on the step of its kick).
 
     Returns (ball_pos, ball_vel, control [2, T] float score (lower = first; inf = cannot),

@@ -222,6 +222,51 @@ def test_tackle_probability_and_nearest_tackler(c2):
     assert tackles.any() and not tackles[:, 1, 1].any()
 
 
+def test_a_ball_moving_away_is_taken_only_when_nearly_at_rest(r3):
+    """A loose ball within control_radius of a standing player but moving away from it is not
+    trapped (a pass struck past a defender goes on); the same ball rolling away slowly is."""
+    cfg = r3.config
+    ball = (0.5, 0.0)
+    assert ball[0] < cfg.control_radius
+    for speed, taken in ((6.0, False), (1.0, True)):
+        state = place(cfg, left={1: (0.0, 0.0)}, ball=ball, ball_vel=(speed, 0.0))
+        _, nxt, _, _, _ = r3.step_env(KEY, state, idle(cfg))
+        assert (int(nxt.owner) == 1) == taken, (speed, int(nxt.owner))
+
+
+def test_tackle_reaches_the_owner_shielding_the_ball(r3):
+    """A tackler at the owner's back is out of tackle_range of the ball the owner carries
+    ahead, but within it of the owner's body: it still tackles (tackle_prob = 1 here)."""
+    cfg = r3.config
+    T = cfg.team_size
+    carry = reach(cfg) + DRIBBLE_GAP
+    behind = (-2 * cfg.player_radius, 0.0)
+    assert carry - behind[0] > cfg.tackle_range >= -behind[0]
+    state = place(cfg, left={1: (0.0, 0.0)}, right={1: behind}, ball=(carry, 0.0),
+                  owner=(0, 1))
+    _, nxt, _, _, info = r3.step_env(KEY, state, idle(cfg))
+    assert bool(info["tackle"][1, 1]) and int(nxt.owner) == T + 1
+
+
+@pytest.mark.parametrize("which", ["rules", "walls"])
+def test_goal_is_the_path_crossing_the_line_inside_the_posts(r3, c2, which):
+    """A ball that crosses the goal line inside the mouth but ends its step beyond the post is
+    a goal (judged on the path, not where the ball stops), in both boundary modes; the same
+    path a little wider (crossing outside the post) is not."""
+    c = r3 if which == "rules" else c2
+    cfg = c.config
+    half, post = cfg.field_length / 2, cfg.goal_width / 2
+    vel = (5.0, -10.0)
+    travel = np.asarray(vel) * (1 - cfg.ball_friction) * cfg.dt
+    for y0, scored in ((-(post - 0.7), True), (-(post - 0.2), False)):
+        start = np.array([half - 0.25, y0])
+        cross_y = y0 + travel[1] * 0.25 / travel[0]
+        assert (abs(cross_y) < post) == scored and abs(start[1] + travel[1]) > post
+        state = place(cfg, ball=tuple(start), ball_vel=vel)
+        _, _, _, _, info = c.step_env(KEY, state, idle(cfg))
+        assert bool(info["goal"][0]) == scored and not bool(info["goal"][1])
+
+
 # ---------------------------------------------------------------------------------------------
 # The keeper.
 

@@ -44,6 +44,7 @@ from soccer_env.actions import Action, pass_slot
 from soccer_env.bots.positional import PositionalTuning
 from soccer_env.constants import PARK_OFFSET, penalty_depth
 from soccer_env.env import SoccerEnv
+from soccer_env.layouts import empty_state
 from soccer_env.types import LOOSE, Restart, State
 
 SHOT_DISTANCES = (2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0, 16.0, 18.0)
@@ -127,24 +128,8 @@ def start_state(cfg, placed: dict, ball_pos, owner: int) -> State:
     for (team, i), p in placed.items():
         pos = pos.at[team, i].set(p)
         active[team, i] = True
-    flat = jnp.arange(2 * T).reshape(2, T)
-    return State(
-        player_pos=pos.astype(jnp.float32),
-        player_vel=jnp.zeros((2, T, 2), jnp.float32),
-        active=jnp.asarray(active),
-        ball_pos=jnp.asarray(ball_pos, jnp.float32),
-        ball_vel=jnp.zeros((2,), jnp.float32),
-        score=jnp.zeros((2,), jnp.int32),
-        step=jnp.zeros((), jnp.int32),
-        owner=jnp.asarray(owner, jnp.int32),
-        cooldown=jnp.zeros((2, T), jnp.int32),
-        hold=jnp.zeros((), jnp.int32),
-        last_touch=flat == owner,
-        pass_from=jnp.zeros((2, T), bool),
-        pass_origin=jnp.zeros((2,), jnp.float32),
-        assist_from=jnp.zeros((2, T), bool),
-        shot_on=jnp.zeros((), bool),
-    )
+    return empty_state(cfg, pos, jnp.asarray(active), jnp.asarray(ball_pos, jnp.float32),
+                       owner)
 
 
 def actions_for(cfg, first: dict, later: dict | None = None):

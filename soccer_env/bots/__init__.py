@@ -29,8 +29,8 @@ Registered bots (`names()`; defaults are the strongest settings):
 Modules: `bots.common` (the team view, moves, legal actions, geometry helpers), `bots.simple`
 (random, chaser), `bots.positional`; this package holds the registry (`BOTS`, `names`, `get`).
 Matches between bots are played by `soccer_env.match` (bots become players with
-`soccer_env.players.resolve("bot:NAME", env)`); `python -m soccer_env.stats --table` prints the
-strength table recorded in docs/bots.md.
+`soccer_env.players.resolve("bot:NAME", env)`); `python -m soccer_env.stats 3v3 --table`
+prints the strength table recorded in docs/game.md.
 """
 
 from __future__ import annotations

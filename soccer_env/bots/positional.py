@@ -31,7 +31,7 @@ import jax.numpy as jnp
 import jax.scipy.stats
 import numpy as np
 
-from soccer_env.actions import Action, move_table, teammate_index
+from soccer_env.actions import Action, move_table
 from soccer_env.bots.common import (
     Bot,
     check_state,
@@ -46,7 +46,7 @@ from soccer_env.bots.common import (
 from soccer_env.config import EnvConfig
 from soccer_env.constants import penalty_depth, penalty_half_width
 from soccer_env.layouts import formation
-from soccer_env.physics import lead_pass, pass_speed_and_time
+from soccer_env.physics import lead_pass, pass_speed_and_time, shot_aim_y, shot_spread
 
 
 # Seconds ahead at which a chaser may meet a rolling ball.
@@ -97,7 +97,6 @@ def make_positional(config: EnvConfig, difficulty: float = 1.0,
     has_keeper = T >= 2
     is_keeper = jnp.asarray((np.arange(T) == 0) & has_keeper)
     home = jnp.asarray(formation(cfg))  # [T, 2] team frame
-    mates = jnp.asarray(teammate_index(T))  # [T, T-1]
     own_goal = jnp.array([-half_l, 0.0])
     opp_goal = jnp.array([half_l, 0.0])
     bound = jnp.array([half_l - cfg.player_radius, half_w - cfg.player_radius])
@@ -132,24 +131,18 @@ def make_positional(config: EnvConfig, difficulty: float = 1.0,
         stop = jax.nn.sigmoid((cover - dist) / soft) * (along > 0.02)
         return jnp.prod(jnp.where(QA, 1.0 - stop, 1.0), axis=-1)
 
-    def pressure_at(points, Q, QA):
-        """[...] 0..1 pressure of the nearest opponent on `points` [..., 2] (as the shot's aim
-        error counts it)."""
-        gap = jnp.min(jnp.where(QA, norm(points[..., None, :] - Q), jnp.inf), axis=-1)
-        return jnp.maximum(0.0, 1.0 - gap / cfg.pressure_radius)
-
-    def xg(points, Q, QA, keeper_pos, keeper_on, field_q, field_qa):
+    def xg(points, Q, QA, keeper_pos, keeper_on, field_qa):
         """[...] expected goals of a shot from `points` [..., 2]: on target (the aim error of
         the mechanics), past the keeper (its reach by the time the ball passes it) and past
         the field players (a block)."""
-        to_goal = opp_goal - points
-        d = norm(to_goal)
-        sigma = (cfg.shoot_noise + cfg.shoot_noise_per_m * d
-                 + cfg.shoot_noise_pressure * pressure_at(points, Q, QA))
+        gap = jnp.min(jnp.where(QA, norm(points[..., None, :] - Q), jnp.inf), axis=-1)
+        sigma = shot_spread(cfg, norm(opp_goal - points), gap)
+        # The mechanics' aim point (physics.shot_aim_y), except that a keeper dead centre is
+        # taken to leave the +y side open (the mechanics aim at the far side from the ball,
+        # or the centre): the tables of docs/game.md were measured with this bot.
         side = jnp.where(keeper_pos[1] > 0, -1.0, 1.0)
-        aim_y = jnp.where(keeper_on, side * (cfg.goal_width / 2 - cfg.shot_inset), 0.0)
-        target = jnp.stack([jnp.full_like(points[..., 0], half_l),
-                            jnp.broadcast_to(aim_y, points[..., 0].shape)], axis=-1)
+        aim_y = jnp.broadcast_to(shot_aim_y(cfg, -side, keeper_on, 0.0), points[..., 0].shape)
+        target = jnp.stack([jnp.full_like(points[..., 0], half_l), aim_y], axis=-1)
         path = target - points
         length = norm(path)
         cos = jnp.abs(path[..., 0]) / length
@@ -166,20 +159,20 @@ def make_positional(config: EnvConfig, difficulty: float = 1.0,
                          cfg.player_radius + cfg.ball_radius)
         keeper_stop = jax.nn.sigmoid((grab + tn.react * vmax * t_k - dist_k) / soft)
         keeper_stop = jnp.where(keeper_on, keeper_stop, 0.0)
-        past_field = reach_chance(points, target, cfg.shoot_speed, field_q, field_qa)
+        past_field = reach_chance(points, target, cfg.shoot_speed, Q, field_qa)
         return on_target * (1.0 - keeper_stop) * past_field
 
-    def value(points, Q, QA, keeper_pos, keeper_on, field_q, field_qa):
+    def value(points, Q, QA, keeper_pos, keeper_on, field_qa):
         """[...] worth of having the ball at `points`: xG plus a little progress."""
         progress = (points[..., 0] + half_l) / L
-        return (xg(points, Q, QA, keeper_pos, keeper_on, field_q, field_qa)
+        return (xg(points, Q, QA, keeper_pos, keeper_on, field_qa)
                 + tn.progress_value * progress)
 
     def positional_bot(key, state, team):
         check_state(cfg, state)
         v = team_view(cfg, state, team)
-        P, V, A, Q, QV, QA, b, bv = (v.own_pos, v.own_vel, v.own_active, v.opp_pos, v.opp_vel,
-                                     v.opp_active, v.ball_pos, v.ball_vel)
+        P, V, A, Q, QA, b, bv = (v.own_pos, v.own_vel, v.own_active, v.opp_pos,
+                                 v.opp_active, v.ball_pos, v.ball_vel)
         we_have = jnp.any(v.own_has_ball)
         they_have = jnp.any(v.opp_has_ball)
         carrier_q = jnp.sum(jnp.where(v.opp_has_ball[:, None], Q, 0.0), axis=0)  # [2]
@@ -190,10 +183,10 @@ def make_positional(config: EnvConfig, difficulty: float = 1.0,
         outfield = A & ~is_keeper
 
         def val(points):
-            return value(points, Q, QA, opp_keeper, opp_keeper_on, Q, field_qa)
+            return value(points, Q, QA, opp_keeper, opp_keeper_on, field_qa)
 
         # --- on the ball: shoot, pass or dribble by expected value ------------------------
-        shot_xg = xg(b, Q, QA, opp_keeper, opp_keeper_on, Q, field_qa)
+        shot_xg = xg(b, Q, QA, opp_keeper, opp_keeper_on, field_qa)
         # Dribble: the spot dribble_step ahead in each of the 8 directions, in bounds.
         spots = jnp.clip(b + tn.dribble_step * move_dirs, -bound, bound)  # [8, 2]
         spot_gap = jnp.min(jnp.where(QA, norm(spots[:, None] - Q[None]), jnp.inf), axis=-1)
@@ -329,5 +322,4 @@ def make_positional(config: EnvConfig, difficulty: float = 1.0,
             actions = jnp.where(swap, random_legal(k_random, v.mask), actions)
         return actions
 
-    del mates
     return positional_bot
