@@ -28,6 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from soccer_env import devices
 from soccer_env.config import EnvConfig
 from soccer_env.env import PASS_LENGTHS, SoccerEnv, team_event_counts
 from soccer_env.players import Act, Player
@@ -45,8 +46,9 @@ def match_fn(config: EnvConfig, act_a: Act, act_b: Act, steps: int, record: bool
     """jit(vmap(game)) for games of `config`, `act_a` against `act_b`, `steps` steps:
     fn(params_a, params_b, keys [G], a_side int32 [G]) -> (counters, trajectory): counters
     {name: int32 [G, 2]} of COUNTERS in world order (index 0 = left team); trajectory, when
-    `record`, the states after each step (a State [G, steps, ...]), else None. Cached per
-    arguments: pass the same player functions to reuse a compilation."""
+    `record`, the states after each step (a State [G, steps, ...]), else None. The games are
+    split over the local devices (`soccer_env.devices.shard_games`). Cached per arguments:
+    pass the same player functions to reuse a compilation."""
     env = SoccerEnv(config)
 
     def one_game(params_a, params_b, key, a_side):
@@ -82,7 +84,9 @@ def match_fn(config: EnvConfig, act_a: Act, act_b: Act, steps: int, record: bool
             body, init, jax.random.split(key_play, steps))
         return totals, trajectory
 
-    return jax.jit(jax.vmap(one_game, in_axes=(None, None, 0, 0)))
+    # Games are independent: split over every local device (one per core with use_all_cores).
+    return devices.shard_games(jax.jit(jax.vmap(one_game, in_axes=(None, None, 0, 0))),
+                               batched=(False, False, True, True))
 
 
 def check_args(env: SoccerEnv, games, steps, games_name: str = "games") -> tuple[int, int]:

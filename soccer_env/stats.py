@@ -21,6 +21,7 @@ import jax
 import numpy as np
 
 from soccer_env import match, players
+from soccer_env.devices import use_all_cores
 from soccer_env.bots.positional import PositionalTuning, make_positional
 from soccer_env.env import SoccerEnv
 from soccer_env.players import Player
@@ -153,6 +154,7 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", type=int, default=None,
                         help="steps per game (default: the scenario's max_steps)")
     args = parser.parse_args(argv)
+    use_all_cores()  # the games split over one device per core
     try:
         if args.scenario not in scenarios():
             raise ValueError(f"scenario={args.scenario!r} is invalid: allowed one of "

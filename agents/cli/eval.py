@@ -31,6 +31,7 @@ from agents.checkpoint import CheckpointError
 from agents.policy import read_run
 from soccer_env import bots as bots_lib
 from soccer_env import match
+from soccer_env.devices import use_all_cores
 from soccer_env.env import SoccerEnv
 from soccer_env.render import save_gif, save_replay
 
@@ -171,6 +172,7 @@ def league(run_dirs: list[str], games: int, bots: bool, seed: int = 0) -> dict:
 
 def main(argv=None) -> int:
     args = _parse(sys.argv[1:] if argv is None else argv)
+    use_all_cores()  # the games split over one device per core
     try:
         if args.league is not None:
             out = league(args.league, args.games, args.bots, args.seed)

@@ -2,9 +2,11 @@
 
     python -m soccer_env.bench                       # 2v2, 5v5, 11v11 at batch 1, 1024, 4096, 16384
     python -m soccer_env.bench --scenarios 2v2 --batches 4096 --repeats 5
-    python -m soccer_env.bench --host-devices 2      # CPU: one XLA device per core, batch sharded
+    python -m soccer_env.bench --host-devices 4      # CPU: 4 XLA devices (default: one per core)
 
-Each measurement is one jitted `lax.scan` of `--steps` steps of `jax.vmap(env.step)` over the
+Each batch is measured on one device (on a CPU: one core) and split over every local device
+(on a CPU: one device per core, `soccer_env.devices.use_all_cores`; each device plays its share
+of the games, with no communication). Each measurement is one jitted `lax.scan` of `--steps` steps of `jax.vmap(env.step)` over the
 batch with uniformly random actions drawn inside the scan (auto-reset, observations and rewards
 included, as a training rollout would). Compile time is reported separately; throughput is the
 best of `--repeats` timed runs. env-steps/s counts games advanced by one step; agent-steps/s
@@ -22,10 +24,8 @@ import time
 
 import jax
 import jax.numpy as jnp
-from jax.sharding import Mesh
-from jax.sharding import PartitionSpec as P
-
 import soccer_env
+from soccer_env.devices import shard_games, use_all_cores
 
 
 def _parse(argv):
@@ -34,32 +34,39 @@ def _parse(argv):
     p.add_argument("--batches", nargs="+", type=int, default=[1, 1024, 4096, 16384])
     p.add_argument("--steps", type=int, default=100, help="scan length per timed run")
     p.add_argument("--repeats", type=int, default=3, help="timed runs; the best is reported")
-    p.add_argument("--host-devices", type=int, default=1,
-                   help="CPU only: split the batch over this many XLA host devices (threads)")
+    p.add_argument("--host-devices", type=int, default=None,
+                   help="CPU only: XLA host devices (one per core by default, "
+                        "soccer_env.devices.use_all_cores); each batch is measured on one "
+                        "device and split over all of them")
     p.add_argument("--json", default=None, help="also write the results to this JSON file")
     args = p.parse_args(argv)
     for name in ("steps", "repeats", "host_devices"):
-        if getattr(args, name) < 1:
+        if getattr(args, name) is not None and getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be >= 1")
     if any(b < 1 for b in args.batches):
         p.error("--batches must all be >= 1")
     return args
 
 
-def make_rollout(env, batch, steps, mesh=None):
-    """A jitted function key -> checksum that plays `steps` random steps of `batch` games."""
+def make_rollout(env, batch, steps, devices=None):
+    """A jitted function key -> checksum that plays `steps` random steps of `batch` games, split
+    over `devices` (default one device) with `soccer_env.devices.shard_games`."""
     T = env.team_size
+    n = 1 if devices is None else len(devices)
+    if batch % n:
+        raise ValueError(f"--batches {batch} must be divisible by the {n} devices")
+    local = batch // n
 
     def rollout(key):
         key, k_reset = jax.random.split(key)
-        _, state = jax.vmap(env.reset)(jax.random.split(k_reset, batch))
+        _, state = jax.vmap(env.reset)(jax.random.split(k_reset, local))
 
         def body(carry, _):
             state, key = carry
             key, k_act, k_step = jax.random.split(key, 3)
-            actions = jax.random.randint(k_act, (batch, 2, T), 0, env.num_actions)
+            actions = jax.random.randint(k_act, (local, 2, T), 0, env.num_actions)
             obs, state, reward, done, _ = jax.vmap(env.step)(
-                jax.random.split(k_step, batch), state, actions)
+                jax.random.split(k_step, local), state, actions)
             # Consume every output so nothing is dead code.
             checksum = obs.sum() + reward.sum() + done.sum()
             return (state, key), checksum
@@ -67,37 +74,15 @@ def make_rollout(env, batch, steps, mesh=None):
         (_, _), sums = jax.lax.scan(body, (state, key), None, length=steps)
         return jnp.sum(sums)
 
-    if mesh is None:
+    if n == 1:
         return jax.jit(rollout)
-    return jax.jit(_shard_map_rollout(env, batch, steps, mesh))
+    # One key per device; each device plays its own games, with no communication at all.
+    per_device = shard_games(jax.jit(jax.vmap(rollout)), batched=(True,), devices=devices)
+    return lambda key: jnp.sum(per_device(jax.random.split(key, n)))
 
 
-def _shard_map_rollout(env, batch, steps, mesh):
-    n = mesh.devices.size
-    if batch % n:
-        raise ValueError(f"--batches {batch} must be divisible by --host-devices {n}")
-    local = make_rollout(env, batch // n, steps)
-
-    def per_device(keys):
-        return local(keys[0])[None]
-
-    # Each device runs its own independent games: no cross-device communication at all.
-    if hasattr(jax, "shard_map"):
-        f = jax.shard_map(per_device, mesh=mesh, in_specs=P("d"), out_specs=P("d"),
-                          check_vma=False)
-    else:  # older jax
-        from jax.experimental.shard_map import shard_map  # lazy: older jax only
-
-        f = shard_map(per_device, mesh=mesh, in_specs=P("d"), out_specs=P("d"), check_rep=False)
-
-    def rollout(key):
-        return f(jax.random.split(key, n)).sum()
-
-    return rollout
-
-
-def measure(env, batch, steps, repeats, mesh=None):
-    fn = make_rollout(env, batch, steps, mesh)
+def measure(env, batch, steps, repeats, devices=None):
+    fn = make_rollout(env, batch, steps, devices)
     key = jax.random.PRNGKey(0)
     t0 = time.perf_counter()
     fn(key).block_until_ready()
@@ -114,36 +99,37 @@ def measure(env, batch, steps, repeats, mesh=None):
 
 def main(argv=None):
     args = _parse(argv)
-    if args.host_devices > 1:
-        # Read when the first backend starts (the jax.devices() below), not at import.
-        flags = os.environ.get("XLA_FLAGS", "")
-        os.environ["XLA_FLAGS"] = (
-            f"{flags} --xla_force_host_platform_device_count={args.host_devices}").strip()
-    mesh = None
-    if args.host_devices > 1:
-        mesh = Mesh(jax.devices()[: args.host_devices], ("d",))
-    device = jax.devices()[0]
+    n_dev = use_all_cores(args.host_devices)  # before the first JAX computation
+    devices = jax.local_devices()
+    device = devices[0]
     print(f"# jax {jax.__version__} on {device.platform} ({device.device_kind}), "
-          f"{len(jax.devices())} device(s), {os.cpu_count()} CPU cores, "
+          f"{n_dev} device(s), {os.cpu_count()} CPU cores, "
           f"{platform.processor() or platform.machine()}", flush=True)
     print(f"# {args.steps}-step jitted scan of vmap(env.step), random actions, best of "
-          f"{args.repeats}", flush=True)
-    header = (f"{'scenario':>8} {'batch':>6} {'compile s':>9} {'env-steps/s':>13} "
-              f"{'agent-steps/s':>14}")
-    print(header, flush=True)
+          f"{args.repeats}; '1 device' = one core, 'all' = the batch split over {n_dev} "
+          "device(s)", flush=True)
+    print(f"{'scenario':>8} {'batch':>6} {'compile s':>9} {'env-steps/s 1 device':>21} "
+          f"{'env-steps/s all':>16} {'agent-steps/s all':>18}", flush=True)
     results = []
     for name in args.scenarios:
         env = soccer_env.make(name)
         for batch in args.batches:
-            row = measure(env, batch, args.steps, args.repeats, mesh if batch > 1 else None)
-            row["scenario"] = name
+            one = measure(env, batch, args.steps, args.repeats)
+            row = dict(one, scenario=name, devices=1)
             results.append(row)
-            print(f"{name:>8} {batch:>6} {row['compile_s']:>9.1f} {row['env_steps_per_s']:>13,.0f}"
-                  f" {row['agent_steps_per_s']:>14,.0f}", flush=True)
+            best = row
+            if n_dev > 1 and batch % n_dev == 0:
+                best = dict(measure(env, batch, args.steps, args.repeats, devices), scenario=name,
+                            devices=n_dev)
+                results.append(best)
+            split = f"{best['env_steps_per_s']:,.0f}" if best is not row else "-"
+            print(f"{name:>8} {batch:>6} {row['compile_s']:>9.1f} "
+                  f"{row['env_steps_per_s']:>21,.0f} {split:>16} "
+                  f"{best['agent_steps_per_s']:>18,.0f}", flush=True)
     if args.json:
         with open(args.json, "w") as f:
-            json.dump(dict(jax=jax.__version__, platform=device.platform,
-                           host_devices=args.host_devices, results=results), f, indent=2)
+            json.dump(dict(jax=jax.__version__, platform=device.platform, devices=n_dev,
+                           results=results), f, indent=2)
     return results
 
 
