@@ -6,7 +6,7 @@
     obs, state, reward, done, info = env.step(key, state, actions)
 """
 
-from soccer_env import bots, match
+from soccer_env import bots, devices, match
 from soccer_env.config import EnvConfig
 from soccer_env.env import SoccerEnv
 from soccer_env.scenarios import SCENARIOS, scenario_config, scenarios
@@ -18,5 +18,5 @@ def make(name: str = "2v2", **overrides) -> SoccerEnv:
     return SoccerEnv(scenario_config(name, **overrides))
 
 
-__all__ = ["EnvConfig", "SoccerEnv", "State", "bots", "make", "match", "mirror", "scenarios",
+__all__ = ["EnvConfig", "SoccerEnv", "State", "bots", "devices", "make", "match", "mirror", "scenarios",
            "scenario_config", "SCENARIOS"]
