@@ -107,8 +107,8 @@ class EnvConfig(JsonConfig):
     # than catch_speed within catch_radius with chance catch_prob per step; it cannot be
     # tackled while it holds the ball there and must kick within keeper_hold_steps.
     catch_radius: float = 0.9
-    catch_speed: float = 10.0
-    catch_prob: float = 0.6
+    catch_speed: float = 17.0
+    catch_prob: float = 0.8
     keeper_hold_steps: int = 30
 
     # --- rewards -----------------------------------------------------------------------------

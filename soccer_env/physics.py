@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from soccer_env.actions import Action, move_table, num_actions, pass_slot
+from soccer_env.actions import Action, move_table, pass_slot
 from soccer_env.constants import (
     DRIBBLE_GAP,
     MAX_PASS_LEAD,
@@ -32,9 +32,9 @@ def move_players(config, pos, vel, actions, active, has_ball):
 
     pos, vel: [2, T, 2] world frame; actions: [2, T] int32 (already clipped).
     """
-    T = config.team_size
-    onehot = (actions[..., None] == jnp.arange(num_actions(T))).astype(jnp.float32)
-    direction = (onehot @ jnp.asarray(move_table(T))) * TEAM_SIGN[:, None, None]
+    # A lookup, not a one-hot matmul: the batched [2, T, A] x [A, 2] dot was one of the
+    # step's costliest kernels.
+    direction = jnp.asarray(move_table(config.team_size))[actions] * TEAM_SIGN[:, None, None]
     top = jnp.where(has_ball, config.dribble_speed, config.player_max_speed)[..., None]
     target = direction * top
     delta = target - vel
