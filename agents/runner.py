@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
-from agents import evaluation
+from agents import evaluation, loggers
 from agents.checkpoint import Checkpoints
 from agents.players import policy_player, resolve
 from agents.policy import SavedRun
@@ -59,6 +59,12 @@ class RunOptions(JsonConfig):
     eval_opponent: Optional[str] = None  # evaluation opponent (default: the training bot, or bot:positional)
     anneal_lr: bool = False  # decay the learning rate linearly to 0 over the run (sets TrainConfig.lr_anneal_updates)
     gif: bool = True  # write match.gif of one evaluation game at the end
+    tensorboard: bool = True  # TensorBoard scalars in RUN/tb (needs the tensorboard extra, else a note)
+    wandb: bool = False  # log config, metrics, summary and media to Weights & Biases (the wandb extra)
+    wandb_project: str = "soccer-grpo"  # W&B project
+    wandb_entity: Optional[str] = None  # W&B user or team (default: your default entity)
+    wandb_name: Optional[str] = None  # W&B run name (default: the run directory's name)
+    wandb_mode: Optional[str] = None  # online, offline (wandb sync later) or disabled (default: $WANDB_MODE, else online)
     coordinator_address: Optional[str] = None  # multi-host: jax.distributed coordinator HOST:PORT
     num_processes: Optional[int] = None  # multi-host: number of processes
     process_id: Optional[int] = None  # multi-host: this process's index
@@ -88,13 +94,23 @@ class RunOptions(JsonConfig):
             fail("eval_every", f"0 or a multiple of --log-every={self.log_every}")
         if self.eval_opponent is not None:
             parse_spec(self.eval_opponent, ("bot", "run"), "--eval-opponent")
+        if self.wandb_mode is not None and self.wandb_mode not in loggers.WANDB_MODES:
+            fail("wandb_mode", f"one of {', '.join(loggers.WANDB_MODES)} (or unset: $WANDB_MODE, "
+                 "else online)")
+        if not isinstance(self.wandb_project, str) or not self.wandb_project.strip():
+            fail("wandb_project", "a non-empty project name")
+        for name in ("wandb_entity", "wandb_name"):
+            v = getattr(self, name)
+            if v is not None and (not isinstance(v, str) or not v.strip()):
+                fail(name, "a non-empty name, or unset")
 
 
 # Options a resumed run may change: they decide what is evaluated, logged or kept, never what
 # is learned (total_steps extends the run; see `reconcile_resume`).
 RESUMABLE = ("out", "resume", "total_steps", "checkpoint_every", "keep_checkpoints", "eval_every",
              "eval_games_quick", "eval_games", "eval_opponent", "gif", "coordinator_address",
-             "num_processes", "process_id")
+             "num_processes", "process_id", "tensorboard", "wandb", "wandb_project",
+             "wandb_entity", "wandb_name", "wandb_mode")
 
 
 class Interrupted(Exception):
@@ -259,6 +275,7 @@ def _train(config, options, preset, saved, progress, log, stop) -> dict:
         config, options = reconcile_resume(saved, config, options)
     else:
         config = prepare(config, options)
+    loggers.check(options)  # a missing extra (--wandb) is an error before anything is written
     if options.coordinator_address is not None:
         jax.distributed.initialize(coordinator_address=options.coordinator_address,
                                    num_processes=options.num_processes,
@@ -344,7 +361,7 @@ def _train(config, options, preset, saved, progress, log, stop) -> dict:
         return policy_player(trainer.network, jax.tree.map(lambda x: x[seed], state.params),
                              env.config, name=f"seed {seed}")
 
-    tb = _tensorboard(out) if main_process else None
+    sinks = loggers.open_sinks(options, out, log) if main_process else loggers.Sinks()
     log(f"training {preset}: {config.scenario} vs {config.opponent}, {config.advantage} "
         f"advantages, {S} seed(s), {n_dev} device(s), {n_updates} updates x "
         f"{steps_per_update:,} steps = {n_updates * steps_per_update:,} simulated steps -> {out}")
@@ -386,10 +403,7 @@ def _train(config, options, preset, saved, progress, log, stop) -> dict:
             if main_process:
                 with open(metrics_path, "a") as f:
                     f.write(json.dumps(row, default=_json_default) + "\n")
-            if tb is not None:
-                for k, v in row.items():
-                    if isinstance(v, float):
-                        tb.add_scalar(k, v, u)
+            sinks.metrics(row)
         progress(dict(rows[-1], total_updates=n_updates, last_win_rate=last_win,
                       includes_compile=first_chunk))
         first_chunk = False
@@ -403,8 +417,7 @@ def _train(config, options, preset, saved, progress, log, stop) -> dict:
                              {"update": update, "env_steps": update * steps_per_update,
                               "wall_s": wall_before + time.perf_counter() - start})
         checkpoints.close()
-        if tb is not None:
-            tb.close()
+        sinks.close()
         raise Interrupted(out, update, stop.signame)
     stop.release()  # from here on Ctrl-C interrupts at once (the checkpoint is saved)
     train_s = time.perf_counter() - start
@@ -441,8 +454,8 @@ def _train(config, options, preset, saved, progress, log, stop) -> dict:
     if main_process:
         with open(os.path.join(out, "summary.json"), "w") as f:
             json.dump(summary, f, indent=2, default=_json_default)
-    if tb is not None:
-        tb.close()
+    sinks.finish(summary, {"curves": os.path.join(out, "curves.png"),
+                           "match": os.path.join(out, "match.gif") if options.gif else ""})
     log(f"eval vs {eval_spec}: win {result['win']} draw {result['draw']} loss {result['loss']}"
         f" of {result['games']} | win rate {result['win_rate']:.1%} (95% CI {lo:.1%}-{hi:.1%})"
         f" | goals {result['goals_for']:.2f}-{result['goals_against']:.2f} per game")
@@ -450,14 +463,6 @@ def _train(config, options, preset, saved, progress, log, stop) -> dict:
     log(f"done in {total:.0f}s (training {train_s:.0f}s, evaluation {eval_s:.0f}s): {out}/ "
         f"(summary.json, eval.json, curves.png{', match.gif' if options.gif else ''})")
     return summary
-
-
-def _tensorboard(out):
-    try:
-        from tensorboardX import SummaryWriter  # lazy: optional extra (pip install .[tensorboard])
-    except ImportError:
-        return None
-    return SummaryWriter(os.path.join(out, "tb"))
 
 
 def write_curves(rows: list[dict], path: str):
