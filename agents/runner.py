@@ -10,7 +10,10 @@ every `checkpoint_every` updates, and finishes with the final evaluation, `curve
 every other message, so scripts stay thin (train.py is a CLI over this module).
 
 Ctrl-C or SIGTERM stop the run at the end of the running chunk, save a checkpoint and say how
-to resume (`Interrupted`); a second Ctrl-C stops at once.
+to resume (`Interrupted`); a second Ctrl-C stops at once. Multi-host (`--coordinator-address`,
+`--num-processes`, `--process-id`; agents.distributed): the games are sharded over every
+process's devices, process 0 alone writes the run's files, and a stop to any process stops all
+of them after the same chunk.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
-from agents import evaluation, loggers
+from agents import distributed, evaluation, loggers
 from agents.checkpoint import Checkpoints
 from agents.players import policy_player, resolve
 from agents.policy import SavedRun
@@ -68,6 +71,7 @@ class RunOptions(JsonConfig):
     coordinator_address: Optional[str] = None  # multi-host: jax.distributed coordinator HOST:PORT
     num_processes: Optional[int] = None  # multi-host: number of processes
     process_id: Optional[int] = None  # multi-host: this process's index
+    coordinator_timeout_s: int = 300  # multi-host: seconds for every process to join (then a clear error)
 
     def __post_init__(self):
         def fail(name, allowed):
@@ -94,6 +98,7 @@ class RunOptions(JsonConfig):
             fail("eval_every", f"0 or a multiple of --log-every={self.log_every}")
         if self.eval_opponent is not None:
             parse_spec(self.eval_opponent, ("bot", "run"), "--eval-opponent")
+        self._check_multihost(fail, integer)
         if self.wandb_mode is not None and self.wandb_mode not in loggers.WANDB_MODES:
             fail("wandb_mode", f"one of {', '.join(loggers.WANDB_MODES)} (or unset: $WANDB_MODE, "
                  "else online)")
@@ -104,13 +109,41 @@ class RunOptions(JsonConfig):
             if v is not None and (not isinstance(v, str) or not v.strip()):
                 fail(name, "a non-empty name, or unset")
 
+    def _check_multihost(self, fail, integer):
+        """--coordinator-address, --num-processes and --process-id come together, valid."""
+        trio = ("coordinator_address", "num_processes", "process_id")
+        given = [n for n in trio if getattr(self, n) is not None]
+        if given and len(given) < 3:
+            missing = ", ".join(_flag(n) for n in trio if n not in given)
+            raise ValueError(f"multi-host training needs --coordinator-address HOST:PORT, "
+                             f"--num-processes N and --process-id I together: {missing} "
+                             f"missing (given: {', '.join(_flag(n) for n in given)})")
+        if not integer("coordinator_timeout_s") or self.coordinator_timeout_s < 1:
+            fail("coordinator_timeout_s", "an integer >= 1 (seconds)")
+        if not given:
+            return
+        if self.out is None:
+            raise ValueError("multi-host training needs --out RUN_DIR, the same for every "
+                             "process, on a filesystem that all of them share (checkpoints "
+                             "are written by all processes together)")
+        try:
+            distributed.split_address(self.coordinator_address)
+        except ValueError:
+            fail("coordinator_address", "HOST:PORT with a port in 1..65535, e.g. "
+                 "10.0.0.1:12345 (the host of process 0)")
+        if not integer("num_processes") or self.num_processes < 1:
+            fail("num_processes", "an integer >= 1")
+        if not integer("process_id") or not 0 <= self.process_id < self.num_processes:
+            fail("process_id", f"an integer in 0..{self.num_processes - 1} "
+                 f"(--num-processes={self.num_processes})")
+
 
 # Options a resumed run may change: they decide what is evaluated, logged or kept, never what
 # is learned (total_steps extends the run; see `reconcile_resume`).
 RESUMABLE = ("out", "resume", "total_steps", "checkpoint_every", "keep_checkpoints", "eval_every",
              "eval_games_quick", "eval_games", "eval_opponent", "gif", "coordinator_address",
              "num_processes", "process_id", "tensorboard", "wandb", "wandb_project",
-             "wandb_entity", "wandb_name", "wandb_mode")
+             "wandb_entity", "wandb_name", "wandb_mode", "coordinator_timeout_s")
 
 
 class Interrupted(Exception):
@@ -276,10 +309,6 @@ def _train(config, options, preset, saved, progress, log, stop) -> dict:
     else:
         config = prepare(config, options)
     loggers.check(options)  # a missing extra (--wandb) is an error before anything is written
-    if options.coordinator_address is not None:
-        jax.distributed.initialize(coordinator_address=options.coordinator_address,
-                                   num_processes=options.num_processes,
-                                   process_id=options.process_id)
 
     out = options.out or os.path.join(
         "runs", f"{preset}-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}")
@@ -287,6 +316,11 @@ def _train(config, options, preset, saved, progress, log, stop) -> dict:
     if not options.resume and os.path.isdir(ckpt_dir) and os.listdir(ckpt_dir):
         raise ValueError(f"{out!r} already holds a run; pass --resume to continue it or choose "
                          "another --out (nothing was overwritten)")
+    # Multi-host: after the check above (every process checks before process 0 can write) and
+    # before any JAX computation; bounded, with clear errors (agents.distributed).
+    if options.coordinator_address is not None:
+        distributed.initialize(options.coordinator_address, options.num_processes,
+                               options.process_id, options.coordinator_timeout_s)
     main_process = jax.process_index() == 0
 
     trainer = make_trainer(config)
@@ -351,15 +385,19 @@ def _train(config, options, preset, saved, progress, log, stop) -> dict:
     if main_process:
         with open(os.path.join(out, "config.json"), "w") as f:
             json.dump({"preset": preset, "train": config.to_dict(), "run": options.to_dict(),
-                       "env": env.config.to_dict(), "devices": n_dev}, f, indent=2,
+                       "env": env.config.to_dict(), "devices": n_dev,
+                       "processes": jax.process_count()}, f, indent=2,
                       default=_json_default)
         with open(metrics_path, "w") as f:  # rewritten: drops rows past the checkpoint
             for row in rows:
                 f.write(json.dumps(row) + "\n")
 
     def policy_of(state, seed=0):
-        return policy_player(trainer.network, jax.tree.map(lambda x: x[seed], state.params),
-                             env.config, name=f"seed {seed}")
+        # From a host copy of the (replicated) parameters: evaluation and the GIF then run on
+        # one local device, never as a program over every process's devices (process 0 alone
+        # draws the GIF; a global program there would wait for the others).
+        params = jax.tree.map(lambda x: x[seed], jax.device_get(state.params))
+        return policy_player(trainer.network, params, env.config, name=f"seed {seed}")
 
     sinks = loggers.open_sinks(options, out, log) if main_process else loggers.Sinks()
     log(f"training {preset}: {config.scenario} vs {config.opponent}, {config.advantage} "
@@ -368,7 +406,10 @@ def _train(config, options, preset, saved, progress, log, stop) -> dict:
     start = time.perf_counter()
     last_win = None
     first_chunk = True
-    while update < n_updates and stop.signame is None:
+    # A stop (Ctrl-C, SIGTERM) to any process stops every process after the same chunk: one
+    # that left alone would wait forever in the others' collectives.
+    stopping = distributed.any_process(stop.signame is not None)
+    while update < n_updates and not stopping:
         t0 = time.perf_counter()
         state, metrics = run_chunk(state)
         update += chunk
@@ -411,14 +452,15 @@ def _train(config, options, preset, saved, progress, log, stop) -> dict:
             checkpoints.save(update, state, state.params,
                              {"update": update, "env_steps": steps_done, "wall_s": wall})
             saved_update = update
-    if stop.signame is not None:
+        stopping = distributed.any_process(stop.signame is not None)
+    if stopping:
         if saved_update != update:
             checkpoints.save(update, state, state.params,
                              {"update": update, "env_steps": update * steps_per_update,
                               "wall_s": wall_before + time.perf_counter() - start})
         checkpoints.close()
         sinks.close()
-        raise Interrupted(out, update, stop.signame)
+        raise Interrupted(out, update, stop.signame or "a stop request to another process")
     stop.release()  # from here on Ctrl-C interrupts at once (the checkpoint is saved)
     train_s = time.perf_counter() - start
     wall_s = wall_before + train_s
@@ -437,6 +479,7 @@ def _train(config, options, preset, saved, progress, log, stop) -> dict:
         "updates": update,
         "wall_s": wall_s,
         "devices": n_dev,
+        "processes": jax.process_count(),
         "seeds": S,
         "params_digest": params_digest(jax.device_get(state.params)),
         "skipped_updates": int(np.sum(jax.device_get(state.skipped))),

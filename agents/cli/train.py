@@ -63,8 +63,11 @@ def parse_args(argv: list[str]) -> tuple[str, TrainConfig, RunOptions, SavedRun 
             raise ValueError(f"--preset={preset_name!r} differs from the run's preset "
                              f"{saved.preset!r}: a resumed run continues the same run")
         preset_name = saved.preset or preset_name or "default"
-        default = Args(preset_name, RunOptions.from_dict(saved.run).replace(out=out),
-                       saved.train)
+        # The multi-host layout belongs to this launch, not to the run: a run trained on two
+        # processes resumes on one (or the other way round) with only the flags given now.
+        run = RunOptions.from_dict(saved.run).replace(
+            out=out, coordinator_address=None, num_processes=None, process_id=None)
+        default = Args(preset_name, run, saved.train)
     else:
         preset_name = preset_name or "default"
         config, options = presets.get(preset_name).configs()
