@@ -129,9 +129,9 @@ class SoccerMultiAgentEnv(MultiAgentEnv):
         super().__init__(num_agents=len(slots))
         self.agents = [f"{TEAM_NAMES[t]}_{i}" for t, i in slots]
         self._slots = dict(zip(self.agents, slots))
-        # Static gather/scatter indices between the agent list and the core's [2, T] arrays.
-        self._team_index = np.array([t for t, _ in slots], np.int32)
-        self._player_index = np.array([i for _, i in slots], np.int32)
+        # Every player of the controlled teams is an agent (matches): rows are a reshape.
+        self._whole_teams = len(slots) == len(teams) * config.team_size
+        self._team_index = np.array([t for t, _ in slots], np.int32)  # each agent's team
 
         low, high = observations.observation_bounds(config)
         self.obs_dim, self.num_actions = core.obs_dim, core.num_actions
@@ -163,13 +163,17 @@ class SoccerMultiAgentEnv(MultiAgentEnv):
                 for t in self.controlled_teams}
 
     # --- the edge: dicts <-> stacked arrays ------------------------------------------------
-    def _per_agent(self, x: jax.Array) -> jax.Array:
-        """[num_agents, ...] rows of a core [2, T, ...] array, in `agents` order."""
-        return x[self._team_index, self._player_index]
+    def _rows(self, x: jax.Array) -> dict:
+        """{agent: x[t, i]}: each agent's row of a core [2, T, ...] array (static slices)."""
+        return {a: x[t, i] for a, (t, i) in self._slots.items()}
 
-    def _split(self, x: jax.Array) -> dict:
-        """{agent: x[k]} from [num_agents, ...]."""
-        return {a: x[k] for k, a in enumerate(self.agents)}
+    def _per_agent(self, x: jax.Array) -> jax.Array:
+        """[num_agents, ...]: the agents' rows of a core [2, T, ...] array, in `agents` order
+        (a reshape when the agents are whole teams, as in matches)."""
+        if self._whole_teams:
+            x = x if len(self.controlled_teams) == 2 else x[self.controlled_teams[0]][None]
+            return x.reshape(-1, *x.shape[2:])
+        return jnp.stack([x[t, i] for t, i in self._slots.values()])
 
     def _stack_actions(self, actions: dict) -> jax.Array:
         """int32 [2, T] core actions from the action dict (checked at trace time: the keys,
@@ -198,8 +202,13 @@ class SoccerMultiAgentEnv(MultiAgentEnv):
                 raise ValueError(f"action for agent {agent!r} has dtype {action.dtype}: "
                                  f"allowed {allowed}")
             stacked.append(action.reshape(()).astype(jnp.int32))
-        core_actions = jnp.zeros((2, self.config.team_size), jnp.int32)
-        return core_actions.at[self._team_index, self._player_index].set(jnp.stack(stacked))
+        T = self.config.team_size
+        if self._whole_teams and len(self.controlled_teams) == 2:
+            return jnp.stack(stacked).reshape(2, T)
+        core_actions = jnp.zeros((2, T), jnp.int32)
+        for (t, i), action in zip(self._slots.values(), stacked):
+            core_actions = core_actions.at[t, i].set(action)
+        return core_actions
 
     def _with_opponent(self, key: chex.PRNGKey, state: State, actions: jax.Array) -> jax.Array:
         """The core actions with the opponent's team filled in by its player."""
@@ -222,14 +231,14 @@ class SoccerMultiAgentEnv(MultiAgentEnv):
         infos["team_reward"] = info["team_reward"][team]
         for name in ("terminated", "truncated"):
             infos[name] = jnp.broadcast_to(info[name], (self.num_agents,))
-        return self._split(self._per_agent(reward)), dones, infos
+        return self._rows(reward), dones, infos
 
     # --- the JaxMARL API ------------------------------------------------------------------
     @functools.partial(jax.jit, static_argnums=(0,))
     def reset(self, key: chex.PRNGKey) -> tuple[dict, State]:
         """A new episode: ({agent: float32 [obs_dim]}, the core State)."""
         obs, state = self.core.reset(key)
-        return self._split(self._per_agent(obs)), state
+        return self._rows(obs), state
 
     @functools.partial(jax.jit, static_argnums=(0,))
     def step(self, key: chex.PRNGKey, state: State, actions: dict,
@@ -246,26 +255,26 @@ class SoccerMultiAgentEnv(MultiAgentEnv):
             _, state, reward, done, info = self.core.step_env(key, state, core_actions)
             state = jax.tree.map(lambda r, s: jnp.where(done, r, s), reset_state, state)
             obs = self.core.observe(state)
-        return (self._split(self._per_agent(obs)), state, *self._outputs(reward, done, info))
+        return (self._rows(obs), state, *self._outputs(reward, done, info))
 
     @functools.partial(jax.jit, static_argnums=(0,))
     def step_env(self, key: chex.PRNGKey, state: State, actions: dict):
         """One step without auto-reset (the core `SoccerEnv.step_env`)."""
         core_actions = self._with_opponent(key, state, self._stack_actions(actions))
         obs, state, reward, done, info = self.core.step_env(key, state, core_actions)
-        return (self._split(self._per_agent(obs)), state, *self._outputs(reward, done, info))
+        return (self._rows(obs), state, *self._outputs(reward, done, info))
 
     @functools.partial(jax.jit, static_argnums=(0,))
     def get_obs(self, state: State) -> dict:
         """{agent: float32 [obs_dim]}, each in its own team's frame."""
-        return self._split(self._per_agent(self.core.observe(state)))
+        return self._rows(self.core.observe(state))
 
     @functools.partial(jax.jit, static_argnums=(0,))
     def get_avail_actions(self, state: State) -> dict:
         """{agent: bool [num_actions]}: the core action mask (kicks only for the player with
         the ball, passes only to teammates on the pitch). A masked action is legal and acts as
         an idle."""
-        return self._split(self._per_agent(self.core.action_mask(state)))
+        return self._rows(self.core.action_mask(state))
 
     @functools.partial(jax.jit, static_argnums=(0,))
     def world_state(self, state: State) -> jax.Array:

@@ -6,6 +6,7 @@ so that episodes end inside the rollouts, and the rollouts are compiled once per
 from __future__ import annotations
 
 import functools
+import pathlib
 
 import jax
 import jax.numpy as jnp
@@ -17,10 +18,12 @@ from jaxmarl.wrappers.baselines import CTRolloutManager, LogWrapper
 
 import soccer_env
 from soccer_env import bots, jaxmarl as soccer_jaxmarl, observations
+from soccer_env.bench import jaxmarl as bench
 from soccer_env.jaxmarl import EVENTS, OPPONENT_STREAM, SoccerMultiAgentEnv, make
 
 from conftest import QUICK_COMPILE, assert_equal_to_rounding, tree_equal
 
+ROOT = pathlib.Path(__file__).resolve().parents[1]
 MAX_STEPS = 12
 GAMES, STEPS = 4, 30  # 30 steps of 12-step episodes: two auto-resets per game
 
@@ -356,6 +359,25 @@ def test_jaxmarl_rollout_manager_batches_the_adapter():
     np.testing.assert_array_equal(state.step, 1)
 
 
+def test_the_docs_mappo_world_state_wrapper_runs_on_the_adapter(env):
+    """The MAPPO wrapper of docs/jaxmarl.md, as written there, under JaxMARL's LogWrapper
+    (traced under vmap, not compiled: the values are the core's, tested above)."""
+    text = (ROOT / "docs" / "jaxmarl.md").read_text()
+    blocks = [b.split("```")[0] for b in text.split("```python\n")[1:]]
+    (source,) = [b for b in blocks if "class SoccerWorldStateWrapper" in b]
+    namespace = {}
+    exec(compile(source, "docs/jaxmarl.md", "exec"), namespace)
+    wrapped = LogWrapper(namespace["SoccerWorldStateWrapper"](env))
+    assert wrapped.world_state_size() == env.state_dim
+    keys = jax.random.split(jax.random.PRNGKey(0), GAMES)
+    obs, state = jax.eval_shape(jax.vmap(wrapped.reset), keys)
+    assert obs["world_state"].shape == (GAMES, env.num_agents, env.state_dim)
+    actions = {a: jax.ShapeDtypeStruct((GAMES, 1), jnp.int32) for a in env.agents}
+    obs, _, _, _, info = jax.eval_shape(jax.vmap(wrapped.step), keys, state, actions)
+    assert obs["world_state"].shape == (GAMES, env.num_agents, env.state_dim)
+    assert info["returned_episode_returns"].shape == (GAMES, env.num_agents)
+
+
 # --- opponents -----------------------------------------------------------------------------
 
 
@@ -462,3 +484,24 @@ def test_make_takes_a_config_and_overrides():
     assert env.config == config.replace(max_steps=50, boundary="walls")
     assert env.num_agents == 6 and env.num_actions == 12
     assert "SoccerMultiAgentEnv(agents=['left_0'" in repr(env)
+
+
+# --- the overhead benchmark ----------------------------------------------------------------
+
+
+def test_the_overhead_benchmark_runs_and_reports_both_rows_and_the_ratio(capsys):
+    rows = bench.main(["--scenarios", "1v1", "--batches", "2", "--steps", "2", "--rounds", "1",
+                       "--repeats", "1"])
+    assert [r["what"] for r in rows[:2]] == ["core", "adapter"]
+    assert all(r["env_steps_per_s"] > 0 and r["batch"] == 2 for r in rows[:2])
+    assert rows[2]["ratio"] == pytest.approx(rows[1]["run_s"] / rows[0]["run_s"])
+    out = capsys.readouterr().out
+    assert "| 1v1 | 2 | overhead: adapter / core time per step = x" in out
+
+
+@pytest.mark.parametrize("argv", [["--steps", "0"], ["--batches", "0"], ["--rounds", "0"]])
+def test_the_overhead_benchmark_rejects_bad_arguments(argv, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(argv)
+    assert exit_info.value.code == 2
+    assert ">= 1" in capsys.readouterr().err
