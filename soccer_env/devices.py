@@ -26,7 +26,7 @@ from typing import Callable, Sequence
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import Mesh, PartitionSpec as P
+from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 _FORCE_FLAG = "xla_force_host_platform_device_count"
 
@@ -63,6 +63,9 @@ def shard_games(fn: Callable, batched: Sequence[bool], devices=None) -> Callable
         return fn
     mesh = Mesh(np.asarray(devices), ("games",))
     specs = tuple(P("games") if b else P() for b in batched)
+    # Arguments committed to one device (a restored checkpoint's parameters, say) are placed
+    # on the mesh first: split when batched, copied to every device when shared.
+    placements = tuple(NamedSharding(mesh, spec) for spec in specs)
 
     def per_device(*args):
         return fn(*args)
@@ -82,6 +85,7 @@ def shard_games(fn: Callable, batched: Sequence[bool], devices=None) -> Callable
         if pad:
             args = [jax.tree.map(lambda x: jnp.concatenate([x, jnp.repeat(x[:1], pad, 0)]), a)
                     if b else a for a, b in zip(args, batched)]
+        args = [jax.device_put(a, where) for a, where in zip(args, placements)]
         out = sharded(*args)
         return jax.tree.map(lambda x: x[:size], out) if pad else out
 

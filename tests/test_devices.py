@@ -29,6 +29,13 @@ assert devices.use_all_cores(8) == n  # a second call, after the backend started
 env = soccer_env.make("2v2")
 a, b = players.resolve("bot:chaser", env), players.resolve("bot:random", env)
 counters, _ = match.play(env, a, b, jax.random.PRNGKey(3), games=6, steps=40)
+# Shared arguments committed to one device (as a restored checkpoint's parameters are) and
+# batched ones on another are placed on the mesh, not rejected.
+add = devices.shard_games(jax.jit(jax.vmap(lambda w, x: x * w, in_axes=(None, 0))),
+                          batched=(False, True))
+w = jax.device_put(jax.numpy.float32(2.0), jax.devices()[0])
+x = jax.device_put(jax.numpy.arange(6.0), jax.devices()[-1])
+assert add(w, x).tolist() == [0.0, 2.0, 4.0, 6.0, 8.0, 10.0]
 print(json.dumps({"devices": n, "counters": {k: v.tolist() for k, v in counters.items()}}))
 """
 
