@@ -67,10 +67,7 @@ def shard_games(fn: Callable, batched: Sequence[bool], devices=None) -> Callable
     # on the mesh first: split when batched, copied to every device when shared.
     placements = tuple(NamedSharding(mesh, spec) for spec in specs)
 
-    def per_device(*args):
-        return fn(*args)
-
-    sharded = jax.jit(jax.shard_map(per_device, mesh=mesh, in_specs=specs, out_specs=P("games"),
+    sharded = jax.jit(jax.shard_map(fn, mesh=mesh, in_specs=specs, out_specs=P("games"),
                                     check_vma=False))
 
     def run(*args):
