@@ -67,3 +67,16 @@ def test_function_level_imports_say_why(package):
                 missing.append(f"{path.relative_to(ROOT)}:{line}: {text}")
     assert not missing, ("imports inside functions need a '# lazy: <reason>' comment (or move "
                          "them to the module top):\n" + "\n".join(missing))
+
+
+def test_tests_import_conftest_as_pytest_does():
+    """`pytest` (what CI runs) puts tests/ on sys.path, not the repository root, so a test that
+    imports `tests.conftest` works under `python -m pytest` and fails to collect under CI."""
+    wrong = []
+    for path in sorted((ROOT / "tests").glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([node.module or ""] if isinstance(node, ast.ImportFrom)
+                     else [a.name for a in node.names] if isinstance(node, ast.Import) else [])
+            wrong += [f"{path.name}:{node.lineno}: {n}" for n in names
+                      if n == "tests" or n.startswith("tests.")]
+    assert not wrong, "import conftest, not tests.conftest:\n" + "\n".join(wrong)

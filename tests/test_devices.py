@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from soccer_env import devices
-from tests.conftest import cli_env
+from conftest import cli_env
 
 SCRIPT = """
 import json, sys
