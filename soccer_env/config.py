@@ -90,7 +90,7 @@ class EnvConfig(JsonConfig):
     tackle_cooldown: int = 10  # steps before the player who lost the ball may take it back
     # Shots: aimed shot_inset inside the post away from the keeper, at shoot_speed, with an aim
     # error (std, radians) of shoot_noise + shoot_noise_per_m * distance to the goal centre
-    # + shoot_noise_pressure * max(0, 1 - nearest opponent distance / pressure_radius).
+    # + shoot_noise_pressure * max(0, 1 - nearest opponent field player distance / pressure_radius).
     shoot_speed: float = 20.0
     shot_inset: float = 0.45
     shoot_noise: float = 0.03

@@ -162,9 +162,11 @@ class SoccerEnv:
         ball_vel = jnp.where(kicked, kick_vel, state.ball_vel)
         # The kicker never takes its own kick on the step it strikes it (kick_cooldown may be 0).
         can_control = active & (cooldown == 0) & ~kicker
-        can_catch = keeper & physics.in_penalty_area(cfg, pos) & (u[3:5, None] < cfg.catch_prob)
+        in_area = keeper & physics.in_penalty_area(cfg, pos)
+        can_catch = in_area & (u[3:5, None] < cfg.catch_prob)
         loose_pos, loose_vel, ctrl_score, bumped = physics.move_loose_ball(
-            cfg, state.ball_pos, ball_vel, pos, vel, active, can_control, can_catch, kicker)
+            cfg, state.ball_pos, ball_vel, pos, vel, active, can_control, can_catch, kicker,
+            in_area)
         controller = physics.pick_nearest(ctrl_score, jnp.isfinite(ctrl_score), u[1]) & ~owned
         bumped = bumped & ~owned
         has_ball = has_ball | controller

@@ -141,7 +141,7 @@ def kick(config, pos, vel, active, actions, kicker, ball_pos, noise):
 
     Shots aim `shot_inset` inside the post away from the opponent keeper (at the goal centre
     when there is none), with an aim error growing with the distance to goal and the pressure
-    of the nearest opponent. Passes are led to where the receiver will be when the ball
+    of the nearest opponent field player. Passes are led to where the receiver will be when the ball
     arrives, struck so that friction leaves `pass_arrival_speed` at the receiver.
 
     Returns (ball_vel [2], is_shot [] bool).
@@ -163,7 +163,9 @@ def kick(config, pos, vel, active, actions, kicker, ball_pos, noise):
                              shot_aim_y(config, keeper_y, has_keeper, ball_pos[1])])
     to_goal = jnp.stack([attack * half, 0.0]) - ball_pos
     goal_dist = jnp.sqrt(jnp.sum(to_goal * to_goal))
-    opp_gap = jnp.where(active[opp], ball_distance(pos[opp], ball_pos), jnp.inf)
+    # Pressure comes from the opponents' field players; their keeper's part is its reach.
+    field = active[opp] & ~keepers(config)[0]
+    opp_gap = jnp.where(field, ball_distance(pos[opp], ball_pos), jnp.inf)
     spread_shot = shot_spread(config, goal_dist, jnp.min(opp_gap))
 
     # --- pass: led to the receiver's position on arrival ------------------------------------
@@ -203,7 +205,7 @@ def shot_aim_y(config, keeper_y, has_keeper, ball_y):
 
 def shot_spread(config, goal_dist, opponent_gap):
     """[...] standard deviation (radians) of a standing shot's aim error, from the distance to
-    the goal centre and the nearest opponent's distance (the pressure)."""
+    the goal centre and the nearest opponent field player's distance (the pressure)."""
     pressure = jnp.maximum(0.0, 1.0 - opponent_gap / config.pressure_radius)
     return (config.shoot_noise + config.shoot_noise_per_m * goal_dist
             + config.shoot_noise_pressure * pressure)
@@ -273,7 +275,7 @@ def dribble(config, pos, vel, has_ball, ball_pos):
 
 
 def move_loose_ball(config, ball_pos, ball_vel, pos, vel, active, can_control, can_catch,
-                    ignore):
+                    ignore, parry):
     """Integrate a loose ball along its path this step (swept, so a fast shot cannot tunnel
     through a body), and find the first player on that path to control it or the first body it
     bounces off.
@@ -281,8 +283,12 @@ def move_loose_ball(config, ball_pos, ball_vel, pos, vel, active, can_control, c
     A player controls the ball when the path comes within `control_radius` of it and the ball
     is slower than `control_speed` relative to it (`can_control` [2, T]: on the pitch, free of
     cooldown), and the ball comes toward it (or is nearly at rest relative to it); a keeper
-    allowed to catch (`can_catch` [2, T]) does so within `catch_radius` up to `catch_speed`. A faster ball deflects off the first body it meets; `ignore` [2, T] are
-    bodies the ball passes through this step (the kicker, on the step of its kick).
+    allowed to catch (`can_catch` [2, T]) does so within `catch_radius` up to `catch_speed`.
+    A faster ball deflects off the first body it meets; `ignore` [2, T] are bodies the ball
+    passes through this step (the kicker, on the step of its kick). A keeper in its penalty area
+    (`parry` [2, T]) reaches a ball slower than `catch_speed` within `catch_radius` of it and
+    parries what it does not catch; the ball never rebounds off it toward its own goal line
+    (its velocity along x is turned upfield).
 
     Returns (ball_pos, ball_vel, control [2, T] float score (lower = first; inf = cannot),
     bumped [2, T] bool one-hot). The caller picks the controller (ties at random) and places
@@ -330,7 +336,10 @@ def move_loose_ball(config, ball_pos, ball_vel, pos, vel, active, can_control, c
     ctrl_score = jnp.where(ctrl, ctrl_score, jnp.inf)
 
     # --- bounces ---------------------------------------------------------------------------
-    reach = config.player_radius + config.ball_radius
+    # A keeper in its area gets a hand to a catchable ball within catch_radius: what it does
+    # not hold it parries. A faster ball, and everyone else, deflect off the body.
+    hands = parry & (rel_speed2 <= config.catch_speed ** 2)
+    reach = jnp.where(hands, config.catch_radius, config.player_radius + config.ball_radius)
     hit = active & (gap2 < reach * reach) & ~ignore
     enter = entry(reach)
     # Only a ball closing on the body bounces: one already inside the reach and moving away
@@ -352,9 +361,14 @@ def move_loose_ball(config, ball_pos, ball_vel, pos, vel, active, can_control, c
     contact = start + jnp.sum(touched_f[..., 0] * enter) * travel
     normal = contact - body_pos
     normal = normal * jax.lax.rsqrt(jnp.sum(normal * normal) + 1e-12)
-    bounced_pos = body_pos + normal * (reach + 1e-3)
+    bounced_pos = body_pos + normal * (jnp.sum(touched_f[..., 0] * reach) + 1e-3)
     closing = jnp.sum((ball_vel - body_vel) * normal)
     bounced_vel = ball_vel - (1.0 + config.ball_restitution) * jnp.minimum(closing, 0.0) * normal
+    # A parry: the keeper pushes the ball away from its goal, never back toward it.
+    upfield = jnp.sum(touched_f[..., 0] * TEAM_SIGN[:, None])  # the toucher's attack sign
+    parried = jnp.any(touched & parry)
+    bounced_vel = bounced_vel.at[0].set(
+        jnp.where(parried, upfield * jnp.abs(bounced_vel[0]), bounced_vel[0]))
     ball_pos = jnp.where(any_hit, bounced_pos, end)
     ball_vel = jnp.where(any_hit, bounced_vel, ball_vel)
     ctrl_score = jnp.where(any_hit, jnp.inf, ctrl_score)

@@ -631,6 +631,26 @@ def test_keeper_parry_of_a_shot_on_target_is_a_save(r3):
     assert int(nxt.owner) == -1 and not bool(info["goal"].any())
 
 
+@pytest.mark.parametrize("body", ["keeper", "field player"])
+def test_keeper_parries_away_from_its_goal(r3, body):
+    """A fast ball glancing off the keeper in its area is parried upfield, never on toward its
+    goal; the same ball off a field player at that spot rebounds on toward the goal."""
+    cfg = r3.config
+    half = cfg.field_length / 2
+    spot = (half - 1.5, 0.0)
+    ball = (half - 3.0, 0.85 * reach(cfg))  # grazes the body's side
+    aside = (0.0, cfg.field_width / 3)
+    right = ({0: spot, 1: aside} if body == "keeper"
+             else {0: (half - 0.5, -cfg.goal_width), 1: spot})
+    state = place(cfg, right=right, ball=ball, ball_vel=(cfg.shoot_speed, 0.0))
+    assert cfg.shoot_speed * (1 - cfg.ball_friction) > cfg.catch_speed, "too fast to catch"
+    _, nxt, _, _, info = r3.step_env(KEY, state, idle(cfg))
+    toucher = 0 if body == "keeper" else 1
+    assert bool(info["touch"][1, toucher]) and int(nxt.owner) == -1
+    vx = float(nxt.ball_vel[0])
+    assert (vx < 0.0) if body == "keeper" else (vx > 0.0), vx
+
+
 def test_goal_after_a_completed_pass_is_assisted(r3):
     """The passer of a completed pass assists the receiver's goal (and earns credit_assist); a
     goal without that pass is unassisted."""

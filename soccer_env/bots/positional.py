@@ -3,8 +3,8 @@
 Roles are recomputed every step from the state, in the team's frame (attacking +x):
 
 - **Keeper** (player 0 when T >= 2): on the line from its goal centre to the ball, on a shot's
-  path when one comes, out for a loose ball in its penalty area that it reaches first (where it
-  catches). With the ball it waits for an open teammate, then passes; it clears (shoots) when
+  path when one comes, out for a loose ball that it reaches first; always inside its penalty
+  area (where it catches). With the ball it waits for an open teammate, then passes; it clears (shoots) when
   nobody gets free in time.
 - **Off the ball**, when the opponents have it: the outfield player nearest the carrier presses
   it (goal-side, within tackle range); the others mark the most dangerous opponents goal-side,
@@ -74,8 +74,9 @@ class PositionalTuning:
     keeper_depth: float = 0.3  # the keeper stands this fraction of the ball's distance off goal
     keeper_min_depth: float = 0.6  # at least this far
     keeper_rush_margin: float = 0.3  # the keeper comes out when it reaches the ball this first
+    keeper_box_margin: float = 0.5  # it meets a shot at least this far inside its area
     press_gap: float = 0.6  # the presser stands this far goal-side of the carrier
-    mark_gap: float = 1.2  # markers stand this far goal-side of their man
+    mark_gap: float = 0.6  # markers stand this far goal-side of their man (bodies touching)
     support_radius: float = 3.0  # supporters look for open spots this far around their slot
     support_min_dist: float = 3.0  # ... at least this far from the ball
     shift_x: float = 0.5  # the formation follows the ball: x shift per metre of ball x
@@ -135,7 +136,7 @@ def make_positional(config: EnvConfig, difficulty: float = 1.0,
         """[...] expected goals of a shot from `points` [..., 2]: on target (the aim error of
         the mechanics), past the keeper (its reach by the time the ball passes it) and past
         the field players (a block)."""
-        gap = jnp.min(jnp.where(QA, norm(points[..., None, :] - Q), jnp.inf), axis=-1)
+        gap = jnp.min(jnp.where(field_qa, norm(points[..., None, :] - Q), jnp.inf), axis=-1)
         sigma = shot_spread(cfg, norm(opp_goal - points), gap)
         # The mechanics' aim point (physics.shot_aim_y), except that a keeper dead centre is
         # taken to leave the +y side open (the mechanics aim at the far side from the ball,
@@ -305,13 +306,18 @@ def make_positional(config: EnvConfig, difficulty: float = 1.0,
         y_line = b[1] + bv[1] * (-half_l - b[0]) / jnp.where(incoming, bv[0], -1.0)
         on_target = incoming & (jnp.abs(y_line) < cfg.goal_width / 2 + 1.0)
         path_along = jnp.maximum(jnp.sum((P[0] - b) * bv) / (jnp.sum(bv * bv) + 1e-6), 0.0)
-        intercept = b + path_along * bv
+        # ... but inside its penalty area, where it may catch: not before the path enters it.
+        enter_box = (b[0] - (box_x - tn.keeper_box_margin)) / jnp.maximum(-bv[0], 1e-3)
+        intercept = b + jnp.maximum(path_along, enter_box) * bv
         guard = jnp.where(on_target, intercept, guard)
         guard = jnp.clip(guard, -bound, bound)
         keeper_move = move_to(P, guard, 0.1)
 
         spot = jnp.where(we_have, support_spot, defend_spot)
-        spot = jnp.where(chaser[:, None], meet, spot)
+        # A keeper chasing the ball stays in its area (where it may catch).
+        keeper_meet = (meet.at[0, 0].min(box_x - tn.keeper_box_margin) if has_keeper
+                       else meet)
+        spot = jnp.where(chaser[:, None], keeper_meet, spot)
         move = jnp.where(is_keeper & ~chaser, keeper_move, move_to(P, spot, 0.3))
         actions = jnp.where(v.own_has_ball, carrier_choice, move)
         actions = legalize(jnp.where(A, actions, Action.IDLE), v.mask)
