@@ -104,8 +104,9 @@ class EnvConfig(JsonConfig):
     pass_noise: float = 0.03
     kick_noise_at_speed: float = 0.05  # extra aim error (radians) x kicker speed / max speed
     # Keeper (player 0 when team_size >= 2): inside its penalty area it catches a ball slower
-    # than catch_speed within catch_radius with chance catch_prob per step; it cannot be
-    # tackled while it holds the ball there and must kick within keeper_hold_steps.
+    # than catch_speed within catch_radius with chance catch_prob per step, and parries (turns
+    # upfield) such a ball that it does not catch; it cannot be tackled while it holds the ball
+    # there and must kick within keeper_hold_steps.
     catch_radius: float = 0.9
     catch_speed: float = 17.0
     catch_prob: float = 0.8
