@@ -76,7 +76,7 @@ class PositionalTuning:
     keeper_rush_margin: float = 0.3  # the keeper comes out when it reaches the ball this first
     keeper_box_margin: float = 0.5  # it meets a shot at least this far inside its area
     press_gap: float = 0.6  # the presser stands this far goal-side of the carrier
-    mark_gap: float = 0.6  # markers stand this far goal-side of their man (bodies touching)
+    mark_gap: float = 0.6  # markers stand this far goal-side of their man (leaning on it)
     support_radius: float = 3.0  # supporters look for open spots this far around their slot
     support_min_dist: float = 3.0  # ... at least this far from the ball
     shift_x: float = 0.5  # the formation follows the ball: x shift per metre of ball x
