@@ -10,7 +10,9 @@ import pytest
 import soccer_env
 from soccer_env import bots, match, players, stats
 from soccer_env.actions import Action, move_table
+from soccer_env.constants import penalty_depth
 from soccer_env.types import mirror
+from conftest import place
 
 NAMES = ("random", "chaser", "positional")
 # Team sizes 1, 2 and 11 (full matches) and drills with players off the pitch.
@@ -276,6 +278,51 @@ def test_keeper_stays_near_its_goal(env2, rollout2):
     along = np.sum((pos[:, :, 0] - own_goal) * to_ball, -1) / np.linalg.norm(to_ball, axis=-1)
     off_line = np.sqrt(np.maximum(keeper ** 2 - along ** 2, 0.0))
     assert np.median(off_line) < 0.5
+
+
+OVERSHOOT = 0.15  # m: a keeper running at 5 m/s stops 0.6 m later (20 m/s^2)
+
+
+def test_positional_keeper_meets_long_shots_inside_its_area():
+    """Long shots (16 and 18 m, at angles up to 24 degrees): the positional keeper moves onto
+    each shot's path but stays in its penalty area (where it may catch) while the ball is
+    loose, give or take the 0.1 m it overshoots when it stops at full speed (keeper_box_margin
+    is its aim). It used to step up to 0.5-0.7 m out, to the point of the path nearest to it."""
+    env = soccer_env.make("3v3")
+    cfg = env.config
+    half, T = cfg.field_length / 2, cfg.team_size
+    keeper_bot = bots.get("positional", cfg)
+    box_x = half - penalty_depth(cfg.field_length)
+    angles = np.tile(np.radians(np.linspace(-24.0, 24.0, 64)), 2)
+    distances = np.repeat([16.0, 18.0], 64)
+    shoot = jnp.zeros((2, T), jnp.int32).at[0, T - 1].set(int(Action.SHOOT))
+    active = np.array([[False] * (T - 1) + [True], [True] + [False] * (T - 1)])
+
+    def game(key, angle, distance):
+        ball = jnp.array([half, 0.0]) - distance * jnp.stack([jnp.cos(angle), jnp.sin(angle)])
+        shooter = ball - 0.53 * jnp.stack([jnp.cos(angle), jnp.sin(angle)])
+        keeper = jnp.array([half, 0.0]) + 3.0 * (ball - jnp.array([half, 0.0])) / distance
+        state = place(cfg, ball=(0.0, 0.0), owner=(0, T - 1), active=active)
+        state = state.replace(
+            player_pos=state.player_pos.at[0, T - 1].set(shooter).at[1, 0].set(keeper),
+            ball_pos=ball)
+
+        def step(state, t):
+            k_bot, k_env = jax.random.split(jax.random.fold_in(key, t))
+            actions = jnp.where(t == 0, shoot, 0).at[1].set(keeper_bot(k_bot, state, 1))
+            _, state, _, _, _ = env.step_env(k_env, state, actions)
+            beyond = box_x - state.player_pos[1, 0, 0]  # > 0: upfield of the area's line
+            return state, (jnp.where(state.owner == -1, beyond, 0.0), state.player_pos[1, 0])
+
+        _, (out, path) = jax.lax.scan(step, state, jnp.arange(12))
+        return out, path
+
+    keys = jax.random.split(jax.random.PRNGKey(0), len(angles))
+    out, path = jax.jit(jax.vmap(game))(keys, jnp.asarray(angles, jnp.float32),
+                                        jnp.asarray(distances, jnp.float32))
+    out, path = np.asarray(out), np.asarray(path)
+    assert out.max() <= OVERSHOOT, (out.max(), int((out > OVERSHOOT).any(axis=1).sum()))
+    assert np.linalg.norm(path[:, -1] - path[:, 0], axis=-1).mean() > 0.5, "the keeper moved"
 
 
 # --- matches and strength ---------------------------------------------------------------------

@@ -11,6 +11,8 @@ configs, never written here.
 
 from __future__ import annotations
 
+import dataclasses
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -647,6 +649,31 @@ def test_keeper_parries_away_from_its_goal(r3, body):
     _, nxt, _, _, info = r3.step_env(KEY, state, idle(cfg))
     toucher = 0 if body == "keeper" else 1
     assert bool(info["touch"][1, toucher]) and int(nxt.owner) == -1
+    vx = float(nxt.ball_vel[0])
+    assert (vx < 0.0) if body == "keeper" else (vx > 0.0), vx
+
+
+@pytest.mark.parametrize("body", ["keeper", "field player"])
+def test_keeper_parries_a_catchable_ball_it_fails_to_hold(compiled, body):
+    """A ball slower than catch_speed passing within catch_radius of the keeper (but beyond its
+    body) that the keeper does not catch (catch_prob 0 here) is parried upfield, not let
+    through; it passes a field player standing at the same spot untouched."""
+    c = compiled(dataclasses.replace(RULES3, catch_prob=0.0), quick=True)
+    cfg = c.config
+    half = cfg.field_length / 2
+    spot = (half - 1.5, 0.0)
+    # Beyond the body and a field player's control, within the keeper's hands.
+    offset = 0.5 * (max(reach(cfg), cfg.control_radius) + cfg.catch_radius)
+    speed = 0.5 * (cfg.control_speed + cfg.catch_speed)  # too fast to control, catchable
+    assert offset > max(reach(cfg), cfg.control_radius) and speed > cfg.control_speed
+    aside = (0.0, cfg.field_width / 3)
+    right = ({0: spot, 1: aside} if body == "keeper"
+             else {0: (half - 0.5, -cfg.goal_width), 1: spot})
+    state = place(cfg, right=right, ball=(half - 2.2, offset), ball_vel=(speed, 0.0))
+    _, nxt, _, _, info = c.step_env(KEY, state, idle(cfg))
+    toucher = 0 if body == "keeper" else 1
+    assert int(nxt.owner) == -1
+    assert bool(info["touch"][1, toucher]) == (body == "keeper")
     vx = float(nxt.ball_vel[0])
     assert (vx < 0.0) if body == "keeper" else (vx > 0.0), vx
 

@@ -118,24 +118,26 @@ def shot_angles(c, state, kicker, target):
 
 def test_shot_error_grows_with_distance_and_pressure(c2):
     """Shots scatter around their aim point by shoot_noise + shoot_noise_per_m x distance to
-    goal + shoot_noise_pressure x pressure of the nearest opponent: a long shot or a shot
-    under pressure is a poor one."""
+    goal + shoot_noise_pressure x pressure of the nearest opponent field player: a long shot
+    or a shot under pressure is a poor one. A keeper close to the shooter is no pressure (its
+    part is its reach)."""
     cfg = c2.config
     half = cfg.field_length / 2
     keeper = (half - 0.5, 1.0)  # the right keeper stands left of centre: aim right of it
     target = (half, -(cfg.goal_width / 2 - cfg.shot_inset))
     spreads = {}
-    for name, ball, defender in (("near", (half - 3.0, 0.0), None),
-                                 ("far", (half - 14.0, 0.0), None),
-                                 ("pressed", (half - 3.0, 0.0), (-0.4, 0.5))):
-        right = {0: keeper}
+    for name, ball, defender, keeper_at in (
+            ("near", (half - 3.0, 0.0), None, keeper),
+            ("far", (half - 14.0, 0.0), None, keeper),
+            ("pressed", (half - 3.0, 0.0), (-0.4, 0.5), keeper),
+            ("keeper close", (half - 3.0, 0.0), None, (half - 2.4, 0.9))):
+        right = {0: keeper_at}
         gap = np.inf
         if defender is not None:  # beside and behind the ball, off the shot's path
             right[1] = (ball[0] + defender[0], ball[1] + defender[1])
             gap = float(np.hypot(*defender))
         state = place(cfg, left={1: (ball[0] - 0.55, ball[1])}, right=right, ball=ball,
                       owner=(0, 1))
-        gap = min(gap, float(np.hypot(keeper[0] - ball[0], keeper[1] - ball[1])))
         angles = shot_angles(c2, state, (0, 1), target)
         dist = float(np.hypot(half - ball[0], ball[1]))
         expected = (cfg.shoot_noise + cfg.shoot_noise_per_m * dist
@@ -144,6 +146,8 @@ def test_shot_error_grows_with_distance_and_pressure(c2):
         assert 0.7 * expected < angles.std() < 1.3 * expected, (name, angles.std(), expected)
         spreads[name] = angles.std()
     assert spreads["far"] > 1.5 * spreads["near"] and spreads["pressed"] > 1.5 * spreads["near"]
+    keeper_gap = float(np.hypot(0.6, 0.9))
+    assert keeper_gap < 0.6 * cfg.pressure_radius, "the keeper would press if it counted"
 
 
 @pytest.mark.parametrize("team", [0, 1])

@@ -3,9 +3,9 @@
 Roles are recomputed every step from the state, in the team's frame (attacking +x):
 
 - **Keeper** (player 0 when T >= 2): on the line from its goal centre to the ball, on a shot's
-  path when one comes, out for a loose ball that it reaches first; always inside its penalty
-  area (where it catches). With the ball it waits for an open teammate, then passes; it clears (shoots) when
-  nobody gets free in time.
+  path when one comes, out for a loose ball that it reaches first; inside its penalty area
+  (where it catches), give or take its stopping distance. With the ball it waits for an open teammate, then passes; it clears
+  (shoots) when nobody gets free in time.
 - **Off the ball**, when the opponents have it: the outfield player nearest the carrier presses
   it (goal-side, within tackle range); the others mark the most dangerous opponents goal-side,
   deepest defender on the most advanced attacker. A loose ball is chased by the player who
@@ -74,7 +74,7 @@ class PositionalTuning:
     keeper_depth: float = 0.3  # the keeper stands this fraction of the ball's distance off goal
     keeper_min_depth: float = 0.6  # at least this far
     keeper_rush_margin: float = 0.3  # the keeper comes out when it reaches the ball this first
-    keeper_box_margin: float = 0.5  # it meets a shot at least this far inside its area
+    keeper_box_margin: float = 0.5  # it aims to stay this far inside its area
     press_gap: float = 0.6  # the presser stands this far goal-side of the carrier
     mark_gap: float = 0.6  # markers stand this far goal-side of their man (leaning on it)
     support_radius: float = 3.0  # supporters look for open spots this far around their slot
