@@ -244,6 +244,8 @@ def format_progress(row: dict) -> str:
         if "elo" in row:
             win += f" elo {row['elo']:.0f}"
     note = " (incl. compile)" if row.get("includes_compile") else ""
+    if "difficulty" in row:  # the curriculum's opponent strength (TrainConfig.difficulty_step)
+        win = f" | difficulty {row['difficulty']:.2f}" + win
     return (f"[{row['update'] / row['total_updates']:4.0%}] update {row['update']}/"
             f"{row['total_updates']} steps {row['env_steps']:,} | {row['steps_per_s']:,.0f} "
             f"steps/s{note} | goals for/against {row.get('goals_for', 0):.2f}/"
@@ -329,8 +331,9 @@ def _train(config, options, preset, saved, progress, log, stop) -> dict:
     steps_per_update = trainer.env_steps_per_update
     n_updates = total_updates(config, options)
     chunk = options.log_every
-    eval_spec = options.eval_opponent or (config.opponent if config.opponent.startswith("bot:")
-                                          else "bot:positional")
+    # A curriculum (difficulty_step) moves the training bot's strength: judge against the full one.
+    trains_on_bot = config.opponent.startswith("bot:") and not config.difficulty_step
+    eval_spec = options.eval_opponent or (config.opponent if trains_on_bot else "bot:positional")
     opponent = resolve(eval_spec, env, what="--eval-opponent")
 
     devices = jax.devices()
@@ -509,7 +512,8 @@ def _train(config, options, preset, saved, progress, log, stop) -> dict:
 
 
 def write_curves(rows: list[dict], path: str):
-    """curves.png: team return, goals, quick-check win rate and Elo, entropy, KL over steps."""
+    """curves.png: team return, goals, completed passes, quick-check win rate and Elo, entropy,
+    KL, and the curriculum's opponent difficulty (when it has one) over steps."""
     import matplotlib  # lazy: matplotlib is slow to import and only needed at the end
 
     matplotlib.use("Agg")
@@ -520,10 +524,12 @@ def write_curves(rows: list[dict], path: str):
     x = [r["env_steps"] for r in rows]
     panels = [("team_return", "mean team return (branch)"),
               ("goals_for", "goals for / against per branch"),
+              ("passes", "completed passes per branch"),
               ("win_rate", "win rate (quick eval)"),
               ("elo", "Elo (evaluation opponent = 1000)"),
-              ("entropy", "policy entropy"), ("approx_kl", "approx KL")]
-    fig, axes = plt.subplots(2, 3, figsize=(13, 6.5))
+              ("entropy", "policy entropy"), ("approx_kl", "approx KL"),
+              ("difficulty", "opponent difficulty (curriculum)")]
+    fig, axes = plt.subplots(2, 4, figsize=(17, 6.5))
     for ax, (key, title) in zip(axes.flat, panels):
         pts = [(xi, r[key]) for xi, r in zip(x, rows) if key in r]
         if pts:

@@ -50,6 +50,7 @@ from agents.networks import (ACTIVATIONS, PolicyNetwork, log_probs_and_entropy, 
                              policy_act)
 from agents.rollout import Rollout, make_branch_rollout
 from soccer_env.jsonio import JsonConfig
+from soccer_env.bots import positional_act
 from soccer_env.players import Player, bot_player, describe, parse_spec
 
 @dataclasses.dataclass(frozen=True)
@@ -67,6 +68,10 @@ class TrainConfig(JsonConfig):
     ball_progress_weight: float | None = 0.5  # potential-based shaping toward the goal
     env_overrides: tuple[tuple[str, object], ...] = ()  # any other EnvConfig fields
     stagger_start: bool = True  # trunk matches start at random clocks (no synchronized ends)
+    # > 0: the opponent bot:positional[:D] starts at difficulty D and, after every update,
+    # moves by this step up when the learners outscored it in the update's branches, down when
+    # they were outscored (within [0, 1]): a curriculum that keeps the games even.
+    difficulty_step: float = 0.0
 
     # --- league (opponent="league") ------------------------------------------------------
     league_size: int = 8  # past snapshots kept on device
@@ -151,6 +156,13 @@ class TrainConfig(JsonConfig):
             fail("league_bot_frac", "a number in [0, 1]")
         if self.league_bot_frac > 0 and not self.league_bots:
             fail("league_bot_frac", "0 when league_bots is empty")
+        step = self.difficulty_step
+        if (isinstance(step, bool) or not isinstance(step, (int, float))
+                or not 0 <= step <= 1):
+            fail("difficulty_step", "a number in [0, 1]")
+        if step and not self.opponent.startswith("bot:positional"):
+            fail("difficulty_step", "0 unless opponent is 'bot:positional' or "
+                 "'bot:positional:DIFFICULTY' (the difficulty that the curriculum moves)")
         if (self.num_games * self.group_size * self.horizon) % self.num_minibatches:
             fail("num_minibatches", "a divisor of num_games * group_size * horizon = "
                  f"{self.num_games * self.group_size * self.horizon}")
@@ -189,7 +201,9 @@ class TrainState:
     trunk: the running games, State with leading axis [num_games]. update: iterations done.
     skipped: minibatch steps whose loss or gradient was not finite (parameters kept).
     opponent_params: the per-game opponent parameters given to `make_trainer` (None without);
-    replace them between updates (same shapes) to change opponents.
+    replace them between updates (same shapes) to change opponents. With
+    `difficulty_step > 0` they are {"difficulty": float32 [num_games]}, the curriculum's
+    current difficulty (the same for every game), which `update` moves.
     league: with opponent="league", {"pool": past parameters stacked [league_size, ...],
     "count": snapshots added so far}; None otherwise.
     """
@@ -332,6 +346,15 @@ def make_trainer(config: TrainConfig, opponent: Player | None = None, *,
         opponent_fn = _league_opponent(config, env, network)
     elif config.self_play:
         opponent_fn = None
+    elif config.difficulty_step:
+        if opponent is not None:
+            raise ValueError("TrainConfig.difficulty_step > 0 moves the difficulty of "
+                             "TrainConfig.opponent (bot:positional): do not pass an opponent")
+        start = parse_spec(config.opponent, ("bot",), "TrainConfig.opponent").params.get(
+            "difficulty", 1.0)
+        positional = positional_act(env.config)
+        opponent_fn = lambda key, state, team, params: positional(params, key, state, team)  # noqa: E731
+        opponent_params = {"difficulty": jnp.full((config.num_games,), start, jnp.float32)}
     else:
         if opponent is None:
             opponent = bot_player(parse_spec(config.opponent, ("bot",), "TrainConfig.opponent"),
@@ -481,10 +504,24 @@ def make_trainer(config: TrainConfig, opponent: Player | None = None, *,
         if config.league:
             new_state = new_state.replace(league=_league_refresh(config, new_state))
             metrics["league_snapshots"] = new_state.league["count"]
+        if config.difficulty_step:
+            difficulty = next_difficulty(state.opponent_params["difficulty"],
+                                         goals_per_branch, config.difficulty_step)
+            new_state = new_state.replace(opponent_params={"difficulty": difficulty})
+            metrics["difficulty"] = jnp.mean(difficulty)
         return new_state, metrics
 
     return Trainer(config, env, network, init, update, gradient,
                    env_steps_per_update=B * G * H, samples_per_update=B * G * H * L * T)
+
+
+def next_difficulty(difficulty: jax.Array, goals: jax.Array, step: float) -> jax.Array:
+    """The curriculum's rule (`TrainConfig.difficulty_step`): the opponent's difficulty moves
+    `step` up when the learners scored more goals than they conceded (goals [..., 2]: for,
+    against, e.g. per branch of one update), down when fewer, and stays when level; within
+    [0, 1]. Its fixed point is an even match."""
+    lead = jnp.sign(jnp.sum(goals[..., 0]) - jnp.sum(goals[..., 1]))
+    return jnp.clip(difficulty + step * lead, 0.0, 1.0)
 
 
 # --- league: past snapshots and bots, mixed per game ------------------------------------------

@@ -238,6 +238,29 @@ def test_difficulty_mixes_in_random_actions(cases):
     assert all(1 < a <= b for a, b in zip(distinct[0.5], distinct[0.0]))
 
 
+def test_positional_difficulty_as_data_plays_as_the_fixed_difficulty(cases):
+    """`positional_act` (the curriculum's bot: difficulty as a traced value, one per game)
+    gives exactly the actions of `bots.get("positional", difficulty=d)`, same key, same draws."""
+    env, states, fns = cases["2v2"]
+    n = states.step.shape[0]
+    act = jax.jit(jax.vmap(bots.positional_act(env.config), in_axes=(0, 0, 0, None)))
+    for d in (1.0, 0.7, 0.0):
+        fixed = fns["positional"] if d == 1.0 else jax.jit(jax.vmap(
+            bots.get("positional", env.config, difficulty=d), in_axes=(0, 0, None)))
+        expected = np.asarray(fixed(_keys(n, 3), states, 1))
+        got = np.asarray(act({"difficulty": jnp.full((n,), d, jnp.float32)}, _keys(n, 3),
+                             states, 1))
+        np.testing.assert_array_equal(got, expected)
+    # One difficulty per game: game i plays as the fixed bot of its own difficulty.
+    mixed = jnp.where(jnp.arange(n) % 2 == 0, 1.0, 0.0)
+    got = np.asarray(act({"difficulty": mixed}, _keys(n, 4), states, 0))
+    full = np.asarray(fns["positional"](_keys(n, 4), states, 0))
+    rand = np.asarray(jax.jit(jax.vmap(bots.get("positional", env.config, difficulty=0.0),
+                                       in_axes=(0, 0, None)))(_keys(n, 4), states, 0))
+    np.testing.assert_array_equal(got[::2], full[::2])
+    np.testing.assert_array_equal(got[1::2], rand[1::2])
+
+
 # --- behaviour --------------------------------------------------------------------------------
 
 

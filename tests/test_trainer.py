@@ -12,7 +12,7 @@ import agents
 import soccer_env
 from soccer_env import players
 from agents.rollout import Rollout, Transition
-from agents.trainer import TrainConfig, compute_advantages, make_trainer
+from agents.trainer import TrainConfig, compute_advantages, make_trainer, next_difficulty
 
 # The learning check's config, shared by every test that needs a compiled update: 1v1
 # empty_goal (one attacker, nobody defending), a group of G = 4 branches per state. Episodes are
@@ -60,6 +60,10 @@ LEARN_UPDATES = 30
     (dict(env_overrides=(("team_size", 0),)), "team_size"),
     (dict(scenario="empty_goal", group_size=1), "group_size"),
     (dict(group_size=1, credit_weight=0.0), "credit_weight=0"),
+    (dict(difficulty_step=-0.1), "difficulty_step"),
+    (dict(difficulty_step=True), "difficulty_step"),
+    (dict(opponent="bot:chaser", difficulty_step=0.01), "difficulty_step"),
+    (dict(opponent="self", difficulty_step=0.01), "difficulty_step"),
 ])
 def test_config_rejects_bad_values_naming_the_field(changes, field):
     with pytest.raises(ValueError, match=field):
@@ -330,6 +334,49 @@ def test_league_style_opponent_parameters_live_in_the_state():
     with pytest.raises(ValueError, match="per_game"):
         make_trainer(config, players.resolve("bot:chaser", soccer_env.SoccerEnv(env)),
                      per_game=True)
+
+
+@pytest.mark.parametrize("goals,expected", [
+    ([[1, 0], [0, 0]], 0.6),  # more scored than conceded: up a step
+    ([[0, 1], [1, 1]], 0.4),  # fewer: down
+    ([[1, 1], [0, 0]], 0.5),  # level: unchanged
+    ([[0, 0], [0, 0]], 0.5),  # no goals: unchanged
+])
+def test_next_difficulty_follows_the_goal_difference(goals, expected):
+    got = next_difficulty(jnp.full((3,), 0.5), jnp.asarray(goals, jnp.float32), 0.1)
+    np.testing.assert_allclose(np.asarray(got), expected, atol=1e-6)
+    # Clipped to [0, 1].
+    assert float(next_difficulty(jnp.float32(0.95), jnp.asarray(goals, jnp.float32),
+                                 0.1)) <= 1.0
+    assert float(next_difficulty(jnp.float32(0.05), jnp.asarray(goals, jnp.float32),
+                                 0.1)) >= 0.0
+
+
+def test_curriculum_moves_the_opponents_difficulty_after_each_update():
+    """difficulty_step > 0: the opponent is bot:positional at the spec's difficulty, kept in
+    `TrainState.opponent_params`, and every update moves it by the goal difference of that
+    update's branches (metrics["difficulty"] reports it)."""
+    config = TrainConfig(scenario="3v3", opponent="bot:positional:0.3", difficulty_step=0.25,
+                         num_games=4, group_size=2, horizon=24, num_minibatches=2, epochs=1,
+                         hidden_sizes=(8,), env_overrides=(("max_steps", 60),))
+    trainer = make_trainer(config)
+    state = jax.jit(trainer.init)(jax.random.PRNGKey(0))
+    np.testing.assert_allclose(np.asarray(state.opponent_params["difficulty"]), 0.3)
+    update = jax.jit(trainer.update)
+    moves = []
+    for _ in range(6):
+        before = float(state.opponent_params["difficulty"][0])
+        state, metrics = update(state)
+        after = np.asarray(state.opponent_params["difficulty"])
+        assert np.all(after == after[0])  # one difficulty for every game
+        lead = np.sign(float(metrics["goals_for"]) - float(metrics["goals_against"]))
+        expected = min(max(before + 0.25 * lead, 0.0), 1.0)
+        assert after[0] == pytest.approx(expected, abs=1e-6)
+        assert float(metrics["difficulty"]) == pytest.approx(expected, abs=1e-6)
+        moves.append(after[0] != before)
+    assert any(moves), "no goal in six updates: the test no longer exercises the rule"
+    with pytest.raises(ValueError, match="difficulty_step"):
+        make_trainer(config, players.resolve("bot:chaser", trainer.env))
 
 
 TINY_LEAGUE = TrainConfig(scenario="1v1", opponent="league", num_games=4, group_size=2,

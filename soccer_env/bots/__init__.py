@@ -24,7 +24,9 @@ Registered bots (`names()`; defaults are the strongest settings):
                 (led) or dribbles by expected value, the others move into open spots.
                 `difficulty` in [0, 1] (default 1.0): each player's action is replaced, each
                 step, with probability 1 - difficulty by a uniformly random legal action (0.0
-                plays like `random`). docs/bots.md has the details.
+                plays like `random`). docs/bots.md has the details. `positional_act(config)`
+                is the same bot with the difficulty as data, `act({"difficulty": d}, key,
+                state, team)`, for schedules (TrainConfig.difficulty_step).
 
 Modules: `bots.common` (the team view, moves, legal actions, geometry helpers), `bots.simple`
 (random, chaser), `bots.positional`; this package holds the registry (`BOTS`, `names`, `get`).
@@ -48,7 +50,7 @@ from soccer_env.bots.common import (
     random_legal,
     team_view,
 )
-from soccer_env.bots.positional import PositionalTuning, make_positional
+from soccer_env.bots.positional import PositionalTuning, make_positional, positional_act
 from soccer_env.bots.simple import make_chaser, make_random
 from soccer_env.config import EnvConfig
 from soccer_env.env import SoccerEnv
@@ -123,4 +125,4 @@ def _cached_bot(name, config, params):
 
 __all__ = ["BOTS", "Bot", "BotEntry", "PositionalTuning", "TeamView", "get", "legalize",
            "make_chaser", "make_positional", "make_random", "move_action", "move_to", "names",
-           "random_legal", "team_view"]
+           "positional_act", "random_legal", "team_view"]

@@ -91,6 +91,41 @@ def make_positional(config: EnvConfig, difficulty: float = 1.0,
     Stateless and branch-free. `tuning` holds the knobs (docs/game.md); only `difficulty` is a
     registered parameter.
     """
+    full = _full_strength(config, tuning)
+    if difficulty >= 1.0:
+        return full
+
+    def positional_bot(key, state, team):
+        return _weaken(config, full, 1.0 - difficulty, key, state, team)
+
+    return positional_bot
+
+
+def positional_act(config: EnvConfig, tuning: PositionalTuning = PositionalTuning()):
+    """The positional bot with its difficulty as data: `act(params, key, state, team)`, where
+    `params = {"difficulty": float32 []}` may be traced (a schedule, one value per vmapped game).
+    It plays exactly as `make_positional(config, d)` for `params["difficulty"] == d` (the same
+    random draws)."""
+    full = _full_strength(config, tuning)
+
+    def act(params, key, state, team):
+        return _weaken(config, full, 1.0 - params["difficulty"], key, state, team)
+
+    return act
+
+
+def _weaken(config: EnvConfig, full: Bot, swap_prob, key, state, team):
+    """The full bot's actions, each swapped with probability `swap_prob` for a uniformly random
+    legal action."""
+    actions = full(key, state, team)
+    mask = team_view(config, state, team).mask
+    k_swap, k_random = jax.random.split(key)
+    swap = jax.random.uniform(k_swap, actions.shape) < swap_prob
+    return jnp.where(swap, random_legal(k_random, mask), actions)
+
+
+def _full_strength(config: EnvConfig, tuning: PositionalTuning) -> Bot:
+    """The positional bot at difficulty 1 (deterministic)."""
     cfg, tn = config, tuning
     T = cfg.team_size
     L, W = cfg.field_length, cfg.field_width
@@ -104,7 +139,6 @@ def make_positional(config: EnvConfig, difficulty: float = 1.0,
     box_x = -half_l + penalty_depth(L)
     box_y = penalty_half_width(L, cfg.goal_width, W)
     decay = 1.0 - cfg.ball_friction
-    swap_prob = 1.0 - difficulty
     vmax = cfg.player_max_speed
     soft = tn.lane_softness
     # Unit directions of the 8 moves, in the team frame: [8, 2].
@@ -320,12 +354,6 @@ def make_positional(config: EnvConfig, difficulty: float = 1.0,
         spot = jnp.where(chaser[:, None], keeper_meet, spot)
         move = jnp.where(is_keeper & ~chaser, keeper_move, move_to(P, spot, 0.3))
         actions = jnp.where(v.own_has_ball, carrier_choice, move)
-        actions = legalize(jnp.where(A, actions, Action.IDLE), v.mask)
-
-        if swap_prob > 0.0:
-            k_swap, k_random = jax.random.split(key)
-            swap = jax.random.uniform(k_swap, (T,)) < swap_prob
-            actions = jnp.where(swap, random_legal(k_random, v.mask), actions)
-        return actions
+        return legalize(jnp.where(A, actions, Action.IDLE), v.mask)
 
     return positional_bot
