@@ -68,10 +68,10 @@ class TrainConfig(JsonConfig):
     ball_progress_weight: float | None = 0.5  # potential-based shaping toward the goal
     env_overrides: tuple[tuple[str, object], ...] = ()  # any other EnvConfig fields
     stagger_start: bool = True  # trunk matches start at random clocks (no synchronized ends)
-    # > 0: the opponent bot:positional[:D] starts at difficulty D and, after every update,
-    # moves by this step up when the learners outscored it in the update's branches, down when
-    # they were outscored (within [0, 1]): a curriculum that keeps the games even.
-    difficulty_step: float = 0.0
+    # A curriculum: the opponent bot:positional[:D] starts at difficulty D and, after every
+    # update, moves by this step up when the learners outscored it in the update's branches,
+    # down when they were outscored (within [0, 1]), so the games stay even.
+    difficulty_step: float = 0.0  # > 0: a curriculum on bot:positional's difficulty (0: off)
 
     # --- league (opponent="league") ------------------------------------------------------
     league_size: int = 8  # past snapshots kept on device
