@@ -11,6 +11,7 @@ import re
 import struct
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -129,8 +130,17 @@ def _key(item):
 def read_wandb_run(run_dir):
     """{run, config, history {step: {key: value}}, summary} of an offline W&B run directory."""
     [path] = [os.path.join(run_dir, n) for n in os.listdir(run_dir) if n.endswith(".wandb")]
+    # W&B's service writes the file in the background: `run.finish()` can return before the
+    # last records are on disk (seen once under a loaded full suite: a resumed run's history
+    # read back empty). The exit record comes last; wait for it, a bounded time.
+    deadline = time.time() + 30
+    records = wandb_records(path)
+    while (not any(r.WhichOneof("record_type") == "exit" for r in records)
+           and time.time() < deadline):
+        time.sleep(0.2)
+        records = wandb_records(path)
     out = {"run": None, "config": {}, "history": {}, "summary": {}}
-    for record in wandb_records(path):
+    for record in records:
         kind = record.WhichOneof("record_type")
         if kind == "run":
             out["run"] = record.run
