@@ -276,6 +276,9 @@ class SoccerEnv:
         credit = (cfg.credit_won_ball * won_ball + cfg.credit_pass * pass_completed
                   + cfg.credit_assist * assist + cfg.credit_goal * goal_scored)
         reward = team_reward[:, None] + cfg.credit_weight * credit.astype(jnp.float32)
+        if cfg.ball_reach_weight:
+            reward = reward + cfg.ball_reach_weight * (_reach_potential(cfg, next_state)
+                                                       - _reach_potential(cfg, state))
         reward = jnp.where(active, reward, 0.0).astype(jnp.float32)
 
         info = {
@@ -324,6 +327,23 @@ def _progress_potential(config, owner, ball_pos):
     team = jnp.where(owner == LOOSE, -1, owner // T)
     progress = TEAM_SIGN * ball_pos[0] * (2.0 / config.field_length)
     return jnp.where(jnp.arange(2) == team, progress, 0.0)
+
+
+def _reach_potential(config, state):
+    """[2, T] each player's own shaping potential, in pitch lengths: minus its distance to the
+    ball while its team does not own the ball (0 while it does), for a keeper (player 0 when
+    T >= 2) minus its distance to where it guards its goal (`physics.keeper_guard`), whoever
+    owns the ball; 0 for players off the pitch."""
+    T = config.team_size
+    team = jnp.where(state.owner == LOOSE, -1, state.owner // T)
+    dist_ball = jnp.linalg.norm(state.player_pos - state.ball_pos, axis=-1)  # [2, T]
+    dist_ball = jnp.where((jnp.arange(2) == team)[:, None], 0.0, dist_ball)
+    if T >= 2:
+        own_goal = jnp.stack([-TEAM_SIGN * config.field_length / 2, jnp.zeros(2)], axis=-1)
+        guard = physics.keeper_guard(config, own_goal, state.ball_pos)  # [2, 2]
+        dist_guard = jnp.linalg.norm(state.player_pos[:, 0] - guard, axis=-1)  # [2]
+        dist_ball = dist_ball.at[:, 0].set(dist_guard)
+    return jnp.where(state.active, -dist_ball / config.field_length, 0.0)
 
 
 # Completed passes are also counted by length: over each of these many metres.

@@ -26,6 +26,17 @@ from soccer_env.constants import (
 AWAY_CONTROL_SPEED = 2.0
 
 
+def keeper_guard(config, own_goal, ball, fraction=0.3, min_depth=0.6):
+    """[..., 2] where a keeper guards its goal: on the line from the goal centre `own_goal`
+    [..., 2] to the ball [..., 2], `fraction` of the ball's distance out (at least `min_depth`,
+    at most 0.7 of the penalty area's depth). The positional bot's keeper and the keeper's
+    reach-the-ball potential (`EnvConfig.ball_reach_weight`) both stand here."""
+    to_ball = ball - own_goal
+    dist = jnp.sqrt(jnp.sum(to_ball * to_ball, axis=-1, keepdims=True) + 1e-12)
+    depth = jnp.clip(fraction * dist, min_depth, 0.7 * penalty_depth(config.field_length))
+    return own_goal + to_ball / dist * depth
+
+
 def move_players(config, pos, vel, actions, active, has_ball):
     """Accelerate every player toward its action's target velocity, then integrate. The player
     with the ball (`has_ball` [2, T] bool) runs at most `dribble_speed`.

@@ -46,7 +46,13 @@ from soccer_env.bots.common import (
 from soccer_env.config import EnvConfig
 from soccer_env.constants import penalty_depth, penalty_half_width
 from soccer_env.layouts import formation
-from soccer_env.physics import lead_pass, pass_speed_and_time, shot_aim_y, shot_spread
+from soccer_env.physics import (
+    keeper_guard,
+    lead_pass,
+    pass_speed_and_time,
+    shot_aim_y,
+    shot_spread,
+)
 
 
 # Seconds ahead at which a chaser may meet a rolling ball.
@@ -332,10 +338,7 @@ def _full_strength(config: EnvConfig, tuning: PositionalTuning) -> Bot:
         chaser = chase_ok & (chase_rank == 0) & ~we_have & ~they_have
 
         # --- the keeper: on the ball's line to the goal centre, or on a shot's path ------
-        to_ball = b - own_goal
-        depth = jnp.clip(tn.keeper_depth * norm(to_ball), tn.keeper_min_depth,
-                         penalty_depth(L) * 0.7)
-        guard = own_goal + unit(to_ball) * depth  # [2]
+        guard = keeper_guard(cfg, own_goal, b, tn.keeper_depth, tn.keeper_min_depth)  # [2]
         incoming = (bv[0] < -2.0) & ~we_have & ~they_have
         y_line = b[1] + bv[1] * (-half_l - b[0]) / jnp.where(incoming, bv[0], -1.0)
         on_target = incoming & (jnp.abs(y_line) < cfg.goal_width / 2 + 1.0)
