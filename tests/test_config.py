@@ -39,6 +39,7 @@ BAD_VALUES = [
     ("shoot_noise", -0.01), ("pass_noise", math.nan), ("kick_noise_at_speed", -1.0),
     ("restart_clearance", -1.0),
     ("goal_reward", math.inf), ("credit_weight", math.nan), ("ball_progress_weight", math.inf),
+    ("ball_reach_weight", math.nan),
     ("layout", "penalty_shootout"), ("boundary", "lava"),
     # Wrong types get the same clear error, not a TypeError from a comparison.
     ("ball_friction", "0.04"), ("tackle_prob", True), ("dt", None),

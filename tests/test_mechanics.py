@@ -759,6 +759,86 @@ def test_tackling_a_restart_taker_wins_the_ball(r3):
                                cfg.credit_weight * cfg.credit_won_ball, atol=1e-6)
 
 
+def reach_potential(cfg, state):
+    """[2, T] the reach-the-ball potential (EnvConfig.ball_reach_weight) written out in numpy:
+    minus each player's distance to the ball while its team does not own it (0 while it
+    does); the keeper, minus its distance to the spot on its goal-to-ball line 0.3 of the
+    ball's distance out (0.6 m to 0.7 penalty depths); in pitch lengths."""
+    T, L = cfg.team_size, cfg.field_length
+    pos, ball = np.asarray(state.player_pos, np.float64), np.asarray(state.ball_pos, np.float64)
+    owner = int(state.owner)
+    dist = np.linalg.norm(pos - ball, axis=-1)
+    if owner >= 0:
+        dist[owner // T] = 0.0
+    for team in (0, 1):
+        goal = np.array([-TEAM_SIGN[team] * L / 2, 0.0])
+        out = np.linalg.norm(ball - goal)
+        spot = goal + (ball - goal) / out * np.clip(0.3 * out, 0.6, 0.7 * penalty_depth(L))
+        dist[team, 0] = np.linalg.norm(pos[team, 0] - spot)
+    return np.where(np.asarray(state.active), -dist / L, 0.0)
+
+
+@pytest.fixture(scope="module")
+def reach3(compiled):
+    """RULES3 rewarded only by the reach-the-ball potential (weight 0.5)."""
+    return compiled(dataclasses.replace(RULES3, ball_reach_weight=0.5, ball_progress_weight=0.0,
+                                        credit_weight=0.0), quick=True)
+
+
+def test_reach_potential_rewards_moving_to_the_ball(reach3):
+    """With a loose ball every player earns the change of its own potential: an outfield
+    player running at the ball gains, one running away loses, a keeper moving onto its
+    guarding spot gains; once its team owns the ball an outfield player's potential is 0, so
+    winning the ball pays each teammate its distance from it."""
+    cfg = reach3.config
+    w, L = cfg.ball_reach_weight, cfg.field_length
+    spot_x = -L / 2 + np.clip(0.3 * L / 2, 0.6, 0.7 * penalty_depth(L))  # ball at the centre
+    state = place(cfg, left={0: (spot_x, 1.5), 1: (-3.0, 0.0), 2: (-3.0, 4.0)},
+                  right={1: (3.0, 0.0)}, ball=(0.0, 0.0))
+    actions = idle(cfg).at[0, 1].set(Action.FORWARD).at[0, 2].set(Action.BACK)
+    _, nxt, reward, _, info = reach3.step_env(KEY, state, actions)
+    shaped = np.asarray(reward - info["team_reward"][:, None])
+    np.testing.assert_allclose(shaped, w * (reach_potential(cfg, nxt)
+                                            - reach_potential(cfg, state)), atol=1e-6)
+    assert shaped[0, 1] > 0 > shaped[0, 2], "toward the ball gains, away loses"
+    assert abs(shaped[1, 1]) < 1e-6, "standing still earns nothing"
+    # The keeper 1.5 m beside its spot: idle, it earns nothing; stepping onto the spot (to
+    # its right) gains, stepping toward the ball (forward) does not.
+    assert abs(shaped[0, 0]) < 1e-6
+    for action, sign in ((Action.RIGHT, 1.0), (Action.FORWARD, -1.0)):
+        _, _, reward, _, info = reach3.step_env(KEY, state, idle(cfg).at[0, 0].set(action))
+        assert sign * float(reward[0, 0] - info["team_reward"][0]) > 0, action
+    # Winning the ball: the winner's teammates are paid their distance from the ball.
+    state = place(cfg, left={1: (-0.6, 0.0), 2: (-3.0, 4.0)}, ball=(0.0, 0.0))
+    _, nxt, reward, _, info = reach3.step_env(KEY, state, idle(cfg))
+    assert int(nxt.owner) == 1, "the left player at the ball took it"
+    shaped = np.asarray(reward - info["team_reward"][:, None])
+    np.testing.assert_allclose(shaped[0, 2], w * np.linalg.norm([3.0, 4.0]) / L, atol=1e-3)
+    # ... and while it keeps the ball its outfield players' potential stays 0.
+    _, nxt2, reward, _, info = reach3.step_env(KEY, nxt, idle(cfg).at[0, 2].set(Action.BACK))
+    assert int(nxt2.owner) == 1
+    np.testing.assert_allclose(np.asarray(reward - info["team_reward"][:, None])[0, 1:], 0.0,
+                               atol=1e-6)
+
+
+def test_reach_potential_telescopes_over_a_random_game(reach3):
+    """Potential-based: over any stretch of play, restarts included, a player's shaping sums to
+    the change of its potential, so no loop of moves can farm it."""
+    cfg = reach3.config
+    _, state = reach3.reset(jax.random.PRNGKey(3))
+    start, total = state, np.zeros((2, cfg.team_size))
+    restarts = 0
+    for t in range(120):
+        key_a, key_s = jax.random.split(jax.random.PRNGKey(100 + t))
+        actions = jax.random.randint(key_a, (2, cfg.team_size), 0, reach3.env.num_actions)
+        _, state, reward, _, info = reach3.step_env(key_s, state, actions)
+        total += np.asarray(reward - info["team_reward"][:, None])
+        restarts += int(info["restart"] != 0)
+    expected = cfg.ball_reach_weight * (reach_potential(cfg, state) - reach_potential(cfg, start))
+    np.testing.assert_allclose(total, expected, atol=1e-4)
+    assert np.abs(total).max() > 1e-3
+
+
 # ---------------------------------------------------------------------------------------------
 # Invariants of random rollouts (shared summary: conftest.random_rollout).
 
