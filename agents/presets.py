@@ -85,10 +85,10 @@ register(
     "default",
     "the main job: 3v3 (keeper + two outfield players a side) against bot:positional, team "
     "reward (goals, progress shaping) plus each player's reach-the-ball potential, no event "
-    "credit, a learning rate annealed to 0 over 12M simulated steps",
+    "credit, a learning rate of 6e-4 annealed to 0 over 10M simulated steps",
     train=dict(scenario="3v3", opponent="bot:positional", credit_weight=0.0,
-               ball_reach_weight=1.0),
-    run=dict(total_steps=12_000_000, log_every=50, checkpoint_every=500, eval_every=500,
+               ball_reach_weight=1.0, lr=6e-4),
+    run=dict(total_steps=10_000_000, log_every=50, checkpoint_every=500, eval_every=500,
              eval_games_quick=128, anneal_lr=True),
 )
 register(
