@@ -837,6 +837,12 @@ def test_reach_potential_telescopes_over_a_random_game(reach3):
     expected = cfg.ball_reach_weight * (reach_potential(cfg, state) - reach_potential(cfg, start))
     np.testing.assert_allclose(total, expected, atol=1e-4)
     assert np.abs(total).max() > 1e-3
+    # Team-symmetric: the mirrored game pays each team what the other team was paid.
+    _, _, reward, _, info = reach3.step_env(KEY, state, actions)
+    _, _, reward_m, _, info_m = reach3.step_env(KEY, mirror(state), actions[::-1])
+    assert np.abs(np.asarray(reward - info["team_reward"][:, None])).max() > 1e-4
+    np.testing.assert_allclose(reward_m - info_m["team_reward"][:, None],
+                               (reward - info["team_reward"][:, None])[::-1], atol=1e-6)
 
 
 # ---------------------------------------------------------------------------------------------
