@@ -22,7 +22,7 @@ from soccer_env.config import EnvConfig
 from soccer_env.constants import TEAM_SIGN
 from soccer_env.layouts import initial_state_from_uniforms, num_uniforms
 from soccer_env.render.frame import render_frame
-from soccer_env.types import LOOSE, Restart, State, owner_onehot
+from soccer_env.types import LOOSE, Restart, State, owner_onehot, owner_team
 
 # U(0, 1) draws of one step: kick noise, tie-break, tackle, and each team's keeper catch.
 STEP_UNIFORMS = 5
@@ -299,7 +299,7 @@ class SoccerEnv:
             "save": save,
             "goal_scored": goal_scored,
             "assist": assist,
-            "possession": jnp.where(owner == LOOSE, LOOSE, owner // T).astype(jnp.int32),
+            "possession": owner_team(owner, T),
             "team_reward": team_reward.astype(jnp.float32),
         }
         return next_state, reward, done, info
@@ -323,8 +323,7 @@ def _on_target(config, ball_pos, ball_vel, attack):
 def _progress_potential(config, owner, ball_pos):
     """[2] each team's shaping potential: the ball's progress toward the opponent goal
     (x in the team frame, scaled to [-1, 1] on the pitch) while the team owns the ball, else 0."""
-    T = config.team_size
-    team = jnp.where(owner == LOOSE, -1, owner // T)
+    team = owner_team(owner, config.team_size)
     progress = TEAM_SIGN * ball_pos[0] * (2.0 / config.field_length)
     return jnp.where(jnp.arange(2) == team, progress, 0.0)
 
@@ -334,16 +333,14 @@ def _reach_potential(config, state):
     ball while its team does not own the ball (0 while it does), for a keeper (player 0 when
     T >= 2) minus its distance to where it guards its goal (`physics.keeper_guard`), whoever
     owns the ball; 0 for players off the pitch."""
-    T = config.team_size
-    team = jnp.where(state.owner == LOOSE, -1, state.owner // T)
+    team = owner_team(state.owner, config.team_size)
     dist_ball = jnp.linalg.norm(state.player_pos - state.ball_pos, axis=-1)  # [2, T]
     dist_ball = jnp.where((jnp.arange(2) == team)[:, None], 0.0, dist_ball)
-    if T >= 2:
-        own_goal = jnp.stack([-TEAM_SIGN * config.field_length / 2, jnp.zeros(2)], axis=-1)
-        guard = physics.keeper_guard(config, own_goal, state.ball_pos)  # [2, 2]
-        dist_guard = jnp.linalg.norm(state.player_pos[:, 0] - guard, axis=-1)  # [2]
-        dist_ball = dist_ball.at[:, 0].set(dist_guard)
-    return jnp.where(state.active, -dist_ball / config.field_length, 0.0)
+    own_goal = jnp.stack([-TEAM_SIGN * config.field_length / 2, jnp.zeros(2)], axis=-1)
+    guard = physics.keeper_guard(config, own_goal, state.ball_pos)  # [2, 2]
+    dist_guard = jnp.linalg.norm(state.player_pos - guard[:, None], axis=-1)  # [2, T]
+    dist = jnp.where(physics.keepers(config), dist_guard, dist_ball)
+    return jnp.where(state.active, -dist / config.field_length, 0.0)
 
 
 # Completed passes are also counted by length: over each of these many metres.

@@ -74,6 +74,12 @@ def owner_onehot(owner, team_size: int):
     return flat.reshape(*flat.shape[:-1], 2, team_size)
 
 
+def owner_team(owner, team_size: int):
+    """int32 [...] the team of the player `owner` [...] who has the ball, LOOSE for nobody."""
+    owner = jnp.asarray(owner)
+    return jnp.where(owner == LOOSE, LOOSE, owner // team_size).astype(jnp.int32)
+
+
 def mirror(state: State) -> State:
     """Swap the teams and rotate the world by 180 degrees.
 
