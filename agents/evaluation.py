@@ -71,6 +71,8 @@ def summarize(for_side: dict[str, np.ndarray], games_as: np.ndarray) -> dict:
         "possession": float(possession[:, 0].sum() / held) if held else 0.5,
         "goals_after_pass_share": float(for_side["goals_after_pass"][:, 0].sum() / goals_for)
         if goals_for else 0.0,
+        "goals_carried_share": float(for_side["goals_carried"][:, 0].sum() / goals_for)
+        if goals_for else 0.0,
         "keeper_home_share": float(for_side["keeper_home_steps"][:, 0].sum() / steps)
         if steps else 0.0,
         "games_as_left": int(np.sum(games_as == 0)),

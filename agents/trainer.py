@@ -67,6 +67,7 @@ class TrainConfig(JsonConfig):
     credit_weight: float | None = None  # None: the scenario's value
     ball_progress_weight: float | None = 0.5  # potential-based shaping toward the goal
     ball_reach_weight: float | None = None  # per-player potential: reach the ball (None: scenario's)
+    support_weight: float | None = None  # per-player potential: support the carrier (None: scenario's)
     env_overrides: tuple[tuple[str, object], ...] = ()  # any other EnvConfig fields
     stagger_start: bool = True  # trunk matches start at random clocks (no synchronized ends)
     # A curriculum: the opponent bot:positional[:D] starts at difficulty D and, after every
@@ -192,8 +193,9 @@ class TrainConfig(JsonConfig):
             overrides["credit_weight"] = self.credit_weight
         if self.ball_progress_weight is not None:
             overrides["ball_progress_weight"] = self.ball_progress_weight
-        if self.ball_reach_weight is not None:
-            overrides["ball_reach_weight"] = self.ball_reach_weight
+        for name in ("ball_reach_weight", "support_weight"):
+            if getattr(self, name) is not None:
+                overrides[name] = getattr(self, name)
         return soccer_env.scenario_config(self.scenario, **overrides)
 
 

@@ -43,7 +43,7 @@ _FIELD_CHECKS = (
     (("shoot_noise", "shoot_noise_per_m", "shoot_noise_pressure", "shot_inset", "pass_noise",
       "kick_noise_at_speed", "restart_clearance"),
      lambda v: _number(v) and v >= 0, "a finite number >= 0"),
-    (("goal_reward", "ball_progress_weight", "ball_reach_weight", "credit_weight",
+    (("goal_reward", "ball_progress_weight", "ball_reach_weight", "support_weight", "credit_weight",
       "credit_won_ball", "credit_pass", "credit_assist", "credit_goal"), _number,
      "a finite number"),
 )
@@ -120,9 +120,13 @@ class EnvConfig(JsonConfig):
     # ball (potential-based). reach[t, i] is the change of the player's own potential: minus
     # its distance to the ball while its team does not own the ball (0 while it does), for a
     # keeper minus its distance to its guarding spot (`physics.keeper_guard`), in pitch lengths.
+    # support_weight x the change of a second potential is added for each outfield player of
+    # the team with the ball but its carrier: minus its distance to a support spot, SUPPORT_AHEAD
+    # metres ahead of the ball and SUPPORT_WIDE to the player's side of it (soccer_env.env).
     goal_reward: float = 1.0
     ball_progress_weight: float = 0.0
     ball_reach_weight: float = 0.0
+    support_weight: float = 0.0
     credit_weight: float = 0.1
     credit_won_ball: float = 0.5  # took the ball from the opponents (tackle, interception, ...)
     credit_pass: float = 1.0  # the passer of a completed pass (a teammate took possession)

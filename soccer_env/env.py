@@ -279,6 +279,9 @@ class SoccerEnv:
         if cfg.ball_reach_weight:
             reward = reward + cfg.ball_reach_weight * (_reach_potential(cfg, next_state)
                                                        - _reach_potential(cfg, state))
+        if cfg.support_weight:
+            reward = reward + cfg.support_weight * (_support_potential(cfg, next_state)
+                                                    - _support_potential(cfg, state))
         reward = jnp.where(active, reward, 0.0).astype(jnp.float32)
 
         info = {
@@ -298,6 +301,7 @@ class SoccerEnv:
             "shot_on_target": shot_on_target,
             "save": save,
             "goal_scored": goal_scored,
+            "goal_carried": goal & owned,
             "assist": assist,
             "possession": owner_team(owner, T),
             "team_reward": team_reward.astype(jnp.float32),
@@ -343,6 +347,31 @@ def _reach_potential(config, state):
     return jnp.where(state.active, -dist / config.field_length, 0.0)
 
 
+# The support spot of a teammate of the ball's carrier (EnvConfig.support_weight): this many
+# metres ahead of the ball (toward the opponent goal) and to the side of it the player is on.
+SUPPORT_AHEAD = 3.5
+SUPPORT_WIDE = 3.5
+
+
+def _support_potential(config, state):
+    """[2, T] each player's support potential, in pitch lengths: for an outfield player of the
+    team with the ball, its carrier excepted, minus its distance to its support spot
+    (SUPPORT_AHEAD ahead of the ball, SUPPORT_WIDE to the player's side of it, kept 1 m inside
+    the lines); 0 for everyone else."""
+    T = config.team_size
+    team = owner_team(state.owner, T)
+    side = jnp.where(state.player_pos[..., 1] >= state.ball_pos[1], 1.0, -1.0)  # [2, T]
+    ahead = TEAM_SIGN[:, None] * SUPPORT_AHEAD  # [2, 1], world x toward each team's target
+    spot = jnp.stack([jnp.broadcast_to(state.ball_pos[0] + ahead, side.shape),
+                      state.ball_pos[1] + side * SUPPORT_WIDE], axis=-1)  # [2, T, 2]
+    bound = jnp.array([config.field_length / 2 - 1.0, config.field_width / 2 - 1.0])
+    spot = jnp.clip(spot, -bound, bound)
+    dist = jnp.linalg.norm(state.player_pos - spot, axis=-1)
+    supporter = ((jnp.arange(2) == team)[:, None] & ~owner_onehot(state.owner, T)
+                 & ~physics.keepers(config) & state.active)
+    return jnp.where(supporter, -dist / config.field_length, 0.0)
+
+
 # Completed passes are also counted by length: over each of these many metres.
 PASS_LENGTHS = (5, 10, 15)
 
@@ -351,8 +380,8 @@ def team_event_counts(info: dict) -> dict:
     """Per-team int32 [2] counts of one step's events, from `step`'s info (the match
     statistics' building block): goals, shots, shots on target, saves (by the team's keeper),
     passes attempted and completed, completed passes over 5, 10 and 15 m, interceptions and
-    tackles (the team won the ball), touches, steps in possession, and goals right after a
-    completed pass (assisted goals)."""
+    tackles (the team won the ball), touches, steps in possession, goals right after a
+    completed pass (assisted goals) and goals carried over the line at a player's feet."""
     per_team = lambda flags: jnp.sum(flags, axis=-1).astype(jnp.int32)  # noqa: E731
     counts = {
         "goals": info["goal"].astype(jnp.int32),
@@ -368,5 +397,6 @@ def team_event_counts(info: dict) -> dict:
         "touches": per_team(info["touch"]),
         "possession_steps": (info["possession"] == jnp.arange(2)).astype(jnp.int32),
         "goals_after_pass": (jnp.any(info["assist"], axis=-1) & info["goal"]).astype(jnp.int32),
+        "goals_carried": info["goal_carried"].astype(jnp.int32),
     }
     return counts

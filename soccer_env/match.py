@@ -38,7 +38,8 @@ from soccer_env.players import Act, Player
 # played (the same for both teams).
 COUNTERS = ("goals", "shots", "shots_on_target", "saves", "passes", "passes_completed",
             *(f"passes_over_{m}m" for m in PASS_LENGTHS), "interceptions", "tackles", "touches",
-            "possession_steps", "goals_after_pass", "keeper_home_steps", "steps")
+            "possession_steps", "goals_after_pass", "goals_carried", "keeper_home_steps",
+            "steps")
 
 
 @functools.lru_cache(maxsize=128)

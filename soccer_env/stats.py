@@ -98,9 +98,9 @@ def format_table(rows: list[dict]) -> str:
     lines = ["| A | B | goal diff (A - B), 95% CI | A win / draw / loss | goals A : B "
              "| shots (on target) A : B | goals per shot A : B | passes completed / attempted "
              "A : B | passes over 5 / 10 / 15 m, A | tackles A : B | interceptions A : B "
-             "| saves A : B | possession A | goals after a pass A : B |",
+             "| saves A : B | possession A | goals after a pass A : B | goals carried in A : B |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- "
-             "| --- |"]
+             "| --- | --- |"]
     for r in rows:
         held = r["possession_steps_a"] + r["possession_steps_b"]
         lines.append(
@@ -117,7 +117,9 @@ def format_table(rows: list[dict]) -> str:
             f"{pair(r, 'tackles')} | {pair(r, 'interceptions')} | {pair(r, 'saves')} | "
             f"{share(r['possession_steps_a'], held)} | "
             f"{share(r['goals_after_pass_a'], r['goals_for'])} : "
-            f"{share(r['goals_after_pass_b'], r['goals_against'])} |")
+            f"{share(r['goals_after_pass_b'], r['goals_against'])} | "
+            f"{share(r['goals_carried_a'], r['goals_for'])} : "
+            f"{share(r['goals_carried_b'], r['goals_against'])} |")
     return "\n".join(lines)
 
 

@@ -10,6 +10,7 @@ import pytest
 import soccer_env
 from soccer_env import bots, match, players, stats
 from soccer_env.actions import Action, move_table
+from soccer_env.bots.positional import PositionalTuning, make_positional
 from soccer_env.constants import penalty_depth
 from soccer_env.types import mirror
 from conftest import place
@@ -346,6 +347,48 @@ def test_positional_keeper_meets_long_shots_inside_its_area():
     out, path = np.asarray(out), np.asarray(path)
     assert out.max() <= OVERSHOOT, (out.max(), int((out > OVERSHOOT).any(axis=1).sum()))
     assert np.linalg.norm(path[:, -1] - path[:, 0], axis=-1).mean() > 0.5, "the keeper moved"
+
+
+def test_positional_keeper_closes_down_a_carrier_near_goal():
+    """A carrier standing with the ball in (or just outside) the positional keeper's penalty
+    area, nobody else on the pitch: the keeper leaves its line, closes the carrier down and wins
+    the ball by tackling. With closing down switched off it stays on its line, out of tackle
+    range (the keeper that carriers used to walk past)."""
+    env = soccer_env.make("3v3")
+    cfg = env.config
+    half, T = cfg.field_length / 2, cfg.team_size
+    box_x = half - penalty_depth(cfg.field_length)
+    active = np.array([[False] * (T - 1) + [True], [True] + [False] * (T - 1)])
+    spots = jnp.asarray([[box_x + 0.8, 0.0], [box_x + 0.5, 2.0], [box_x - 0.5, -1.5],
+                         [half - 2.0, 2.5]], jnp.float32)
+
+    def run(keeper_bot):
+        def game(key, spot):
+            state = place(cfg, ball=(0.0, 0.0), owner=(0, T - 1), active=active,
+                          right={0: (half - 0.6, 0.0)})
+            ball = spot + jnp.array([0.55, 0.0])
+            state = state.replace(player_pos=state.player_pos.at[0, T - 1].set(spot),
+                                  ball_pos=ball)
+
+            def step(state, t):
+                k_bot, k_env = jax.random.split(jax.random.fold_in(key, t))
+                actions = jnp.zeros((2, T), jnp.int32).at[1].set(keeper_bot(k_bot, state, 1))
+                _, state, _, _, _ = env.step_env(k_env, state, actions)
+                gap = jnp.linalg.norm(state.player_pos[1, 0] - state.player_pos[0, T - 1])
+                return state, (gap, state.owner == T)
+
+            _, (gap, keeper_owns) = jax.lax.scan(step, state, jnp.arange(30))
+            return gap.min(), keeper_owns.any()
+
+        keys = jax.random.split(jax.random.PRNGKey(0), 64)
+        gap, won = jax.jit(jax.vmap(jax.vmap(game, (None, 0)), (0, None)))(keys, spots)
+        return np.asarray(gap), np.asarray(won)
+
+    gap, won = run(bots.get("positional", cfg))
+    assert gap.max() <= cfg.tackle_range, gap.max(axis=0)
+    assert won.mean(axis=0).min() >= 0.9, won.mean(axis=0)
+    gap, won = run(make_positional(cfg, tuning=PositionalTuning(keeper_close_margin=-1e3)))
+    assert gap.min() > cfg.tackle_range and not won.any(), gap.min(axis=0)
 
 
 # --- matches and strength ---------------------------------------------------------------------

@@ -40,6 +40,7 @@ BAD_VALUES = [
     ("restart_clearance", -1.0),
     ("goal_reward", math.inf), ("credit_weight", math.nan), ("ball_progress_weight", math.inf),
     ("ball_reach_weight", math.nan),
+    ("support_weight", math.nan),
     ("layout", "penalty_shootout"), ("boundary", "lava"),
     # Wrong types get the same clear error, not a TypeError from a comparison.
     ("ball_friction", "0.04"), ("tackle_prob", True), ("dt", None),

@@ -778,11 +778,38 @@ def reach_potential(cfg, state):
     return np.where(np.asarray(state.active), -dist / L, 0.0)
 
 
+def support_potential(cfg, state):
+    """[2, T] the support potential (EnvConfig.support_weight) written out in numpy: for each
+    outfield teammate of the ball's carrier, minus its distance to the spot 3.5 m ahead of the
+    ball and 3.5 m to its side of it (1 m inside the lines), in pitch lengths; else 0."""
+    T, L, W = cfg.team_size, cfg.field_length, cfg.field_width
+    pos, ball = np.asarray(state.player_pos, np.float64), np.asarray(state.ball_pos, np.float64)
+    out = np.zeros((2, T))
+    owner = int(state.owner)
+    if owner < 0:
+        return out
+    team = owner // T
+    for i in range(1, T):
+        if team * T + i == owner or not bool(state.active[team, i]):
+            continue
+        side = 1.0 if pos[team, i, 1] >= ball[1] else -1.0
+        spot = ball + np.array([TEAM_SIGN[team] * 3.5, side * 3.5])
+        spot = np.clip(spot, [-L / 2 + 1, -W / 2 + 1], [L / 2 - 1, W / 2 - 1])
+        out[team, i] = -np.linalg.norm(pos[team, i] - spot) / L
+    return out
+
+
+def shaping_potential(cfg, state):
+    """[2, T] the weighted sum of both per-player potentials."""
+    return (cfg.ball_reach_weight * reach_potential(cfg, state)
+            + cfg.support_weight * support_potential(cfg, state))
+
+
 @pytest.fixture(scope="module")
 def reach3(compiled):
-    """RULES3 rewarded only by the reach-the-ball potential (weight 0.5)."""
-    return compiled(dataclasses.replace(RULES3, ball_reach_weight=0.5, ball_progress_weight=0.0,
-                                        credit_weight=0.0), quick=True)
+    """RULES3 rewarded only by the per-player potentials (reach 0.5, support 0.25)."""
+    return compiled(dataclasses.replace(RULES3, ball_reach_weight=0.5, support_weight=0.25,
+                                        ball_progress_weight=0.0, credit_weight=0.0), quick=True)
 
 
 def test_reach_potential_rewards_moving_to_the_ball(reach3):
@@ -800,6 +827,7 @@ def test_reach_potential_rewards_moving_to_the_ball(reach3):
     shaped = np.asarray(reward - info["team_reward"][:, None])
     np.testing.assert_allclose(shaped, w * (reach_potential(cfg, nxt)
                                             - reach_potential(cfg, state)), atol=1e-6)
+    assert not support_potential(cfg, state).any() and not support_potential(cfg, nxt).any()
     assert shaped[0, 1] > 0 > shaped[0, 2], "toward the ball gains, away loses"
     assert abs(shaped[1, 1]) < 1e-6, "standing still earns nothing"
     # The keeper 1.5 m beside its spot: idle, it earns nothing; stepping onto the spot (to
@@ -808,17 +836,29 @@ def test_reach_potential_rewards_moving_to_the_ball(reach3):
     for action, sign in ((Action.RIGHT, 1.0), (Action.FORWARD, -1.0)):
         _, _, reward, _, info = reach3.step_env(KEY, state, idle(cfg).at[0, 0].set(action))
         assert sign * float(reward[0, 0] - info["team_reward"][0]) > 0, action
-    # Winning the ball: the winner's teammates are paid their distance from the ball.
+    # Winning the ball: the winner's teammates are paid their distance from the ball, and
+    # charged (support weight) their distance from their support spot, here 3.5 m ahead of the
+    # ball and 3.5 m to the side the teammate is on: 6.5 m behind it and 0.5 m off.
+    ws = cfg.support_weight
     state = place(cfg, left={1: (-0.6, 0.0), 2: (-3.0, 4.0)}, ball=(0.0, 0.0))
     _, nxt, reward, _, info = reach3.step_env(KEY, state, idle(cfg))
     assert int(nxt.owner) == 1, "the left player at the ball took it"
     shaped = np.asarray(reward - info["team_reward"][:, None])
-    np.testing.assert_allclose(shaped[0, 2], w * np.linalg.norm([3.0, 4.0]) / L, atol=1e-3)
-    # ... and while it keeps the ball its outfield players' potential stays 0.
-    _, nxt2, reward, _, info = reach3.step_env(KEY, nxt, idle(cfg).at[0, 2].set(Action.BACK))
-    assert int(nxt2.owner) == 1
-    np.testing.assert_allclose(np.asarray(reward - info["team_reward"][:, None])[0, 1:], 0.0,
+    ball = np.asarray(nxt.ball_pos)
+    spot = ball + np.array([3.5, 3.5])
+    np.testing.assert_allclose(
+        shaped[0, 2], (w * 5.0 - ws * np.linalg.norm(spot - [-3.0, 4.0])) / L, atol=1e-3)
+    np.testing.assert_allclose(shaped, shaping_potential(cfg, nxt) - shaping_potential(cfg, state),
                                atol=1e-6)
+    # ... and while it keeps the ball, its teammate gains moving toward its spot (forward),
+    # loses moving away (back); the carrier's potentials stay 0.
+    for action, sign in ((Action.FORWARD, 1.0), (Action.BACK, -1.0)):
+        _, nxt2, reward, _, info = reach3.step_env(KEY, nxt, idle(cfg).at[0, 2].set(action))
+        assert int(nxt2.owner) == 1
+        shaped = np.asarray(reward - info["team_reward"][:, None])
+        assert abs(shaped[0, 1]) < 1e-6 and sign * shaped[0, 2] > 0, (action, shaped[0])
+        np.testing.assert_allclose(
+            shaped, shaping_potential(cfg, nxt2) - shaping_potential(cfg, nxt), atol=1e-6)
 
 
 def test_reach_potential_telescopes_over_a_random_game(reach3):
@@ -827,16 +867,18 @@ def test_reach_potential_telescopes_over_a_random_game(reach3):
     cfg = reach3.config
     _, state = reach3.reset(jax.random.PRNGKey(3))
     start, total = state, np.zeros((2, cfg.team_size))
-    restarts = 0
+    restarts = owned = 0
     for t in range(120):
         key_a, key_s = jax.random.split(jax.random.PRNGKey(100 + t))
         actions = jax.random.randint(key_a, (2, cfg.team_size), 0, reach3.env.num_actions)
         _, state, reward, _, info = reach3.step_env(key_s, state, actions)
         total += np.asarray(reward - info["team_reward"][:, None])
         restarts += int(info["restart"] != 0)
-    expected = cfg.ball_reach_weight * (reach_potential(cfg, state) - reach_potential(cfg, start))
+        owned += int(state.owner >= 0)
+    expected = shaping_potential(cfg, state) - shaping_potential(cfg, start)
     np.testing.assert_allclose(total, expected, atol=1e-4)
     assert np.abs(total).max() > 1e-3
+    assert owned > 10 and restarts > 0, (owned, restarts)
     # Team-symmetric: the mirrored game pays each team what the other team was paid.
     _, _, reward, _, info = reach3.step_env(KEY, state, actions)
     _, _, reward_m, _, info_m = reach3.step_env(KEY, mirror(state), actions[::-1])

@@ -75,9 +75,9 @@ def test_config_defaults_and_env_overrides():
     assert config.scenario == "2v2" and config.opponent == "bot:positional"
     assert config.advantage == "grpo" and not config.self_play
     env_config = TrainConfig(credit_weight=0.0, ball_progress_weight=0.3, ball_reach_weight=0.7,
-                             env_overrides=(("max_steps", 50),)).env_config()
+                             support_weight=0.2, env_overrides=(("max_steps", 50),)).env_config()
     assert (env_config.credit_weight, env_config.ball_progress_weight,
-            env_config.ball_reach_weight) == (0.0, 0.3, 0.7)
+            env_config.ball_reach_weight, env_config.support_weight) == (0.0, 0.3, 0.7, 0.2)
     assert env_config.max_steps == 50 and env_config.team_size == 2
     assert TrainConfig(opponent="self").self_play
     hash(config)  # static under jit
@@ -86,7 +86,7 @@ def test_config_defaults_and_env_overrides():
 def _round_trip_values(field, config):
     """A non-default value of every TrainConfig field (so the round trip is not vacuous)."""
     special = {"scenario": "3v3", "opponent": "league", "credit_weight": 0.25,
-               "ball_reach_weight": 0.25,
+               "ball_reach_weight": 0.25, "support_weight": 0.25,
                "ball_progress_weight": None, "env_overrides": (("max_steps", 50),
                                                                ("boundary", "rules")),
                "league_bots": ("bot:random", "bot:positional:0.5"), "advantage": "critic",

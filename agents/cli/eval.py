@@ -107,6 +107,7 @@ def format_table(result: dict) -> str:
              f"({result['shots_on_target_per_game']:.2f})"),
             ("goals per shot", f"{result['goals_per_shot']:.1%}"),
             ("goals right after a pass", f"{result['goals_after_pass_share']:.1%}"),
+            ("goals carried over the line", f"{result['goals_carried_share']:.1%}"),
             ("tackles / interceptions / saves",
              f"{result['tackles_per_game']:.2f} / {result['interceptions_per_game']:.2f} / "
              f"{result['saves_per_game']:.2f}"),
