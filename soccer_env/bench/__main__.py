@@ -6,9 +6,10 @@
 
 Each batch is measured on one device (on a CPU: one core) and split over every local device
 (on a CPU: one device per core, `soccer_env.devices.use_all_cores`; each device plays its share
-of the games, with no communication). Each measurement is one jitted `lax.scan` of `--steps` steps of `jax.vmap(env.step)` over the
-batch with uniformly random actions drawn inside the scan (auto-reset, observations and rewards
-included, as a training rollout would). Compile time is reported separately; throughput is the
+of the games, with no communication). Each measurement is one jitted `lax.scan` of `--steps`
+steps of `jax.vmap(env.step)` over the batch (auto-reset, observations and rewards included, as
+a training rollout would), with uniformly random actions drawn before the timed runs, as VMAS's
+benchmark (`benchmarks/vmas_football.py`) draws its own. Compile time is reported separately; throughput is the
 best of `--repeats` timed runs. env-steps/s counts games advanced by one step; agent-steps/s
 multiplies by the number of players (2 T).
 """
@@ -49,48 +50,53 @@ def _parse(argv):
 
 
 def make_rollout(env, batch, steps, devices=None):
-    """A jitted function key -> checksum that plays `steps` random steps of `batch` games, split
-    over `devices` (default one device) with `soccer_env.devices.shard_games`."""
+    """(fn, actions): a jitted `fn(key, actions) -> checksum` that plays `batch` games for
+    `steps` steps of the given actions, split over `devices` (default one device) with
+    `soccer_env.devices.shard_games`, and uniformly random `actions` int32
+    [devices, steps, batch / devices, 2, T] for it, drawn once."""
     T = env.team_size
     n = 1 if devices is None else len(devices)
     if batch % n:
         raise ValueError(f"--batches {batch} must be divisible by the {n} devices")
     local = batch // n
 
-    def rollout(key):
+    def rollout(key, actions):
         key, k_reset = jax.random.split(key)
         _, state = jax.vmap(env.reset)(jax.random.split(k_reset, local))
 
-        def body(carry, _):
-            state, key = carry
-            key, k_act, k_step = jax.random.split(key, 3)
-            actions = jax.random.randint(k_act, (local, 2, T), 0, env.num_actions)
+        def body(state, step):
+            k_step, actions = step
             obs, state, reward, done, _ = jax.vmap(env.step)(
                 jax.random.split(k_step, local), state, actions)
             # Consume every output so nothing is dead code.
             checksum = obs.sum() + reward.sum() + done.sum()
-            return (state, key), checksum
+            return state, checksum
 
-        (_, _), sums = jax.lax.scan(body, (state, key), None, length=steps)
+        _, sums = jax.lax.scan(body, state, (jax.random.split(key, steps), actions))
         return jnp.sum(sums)
 
+    actions = jax.random.randint(jax.random.PRNGKey(1234), (n, steps, local, 2, T), 0,
+                                 env.num_actions)
     if n == 1:
-        return jax.jit(rollout)
+        fn = jax.jit(lambda key, actions: rollout(key, actions[0]))
+        return fn, actions
     # One key per device; each device plays its own games, with no communication at all.
-    per_device = shard_games(jax.jit(jax.vmap(rollout)), batched=(True,), devices=devices)
-    return lambda key: jnp.sum(per_device(jax.random.split(key, n)))
+    per_device = shard_games(jax.jit(jax.vmap(rollout)), batched=(True, True), devices=devices)
+    return (lambda key, actions: jnp.sum(per_device(jax.random.split(key, n), actions)),
+            actions)
 
 
 def measure(env, batch, steps, repeats, devices=None):
-    fn = make_rollout(env, batch, steps, devices)
+    fn, actions = make_rollout(env, batch, steps, devices)
+    actions.block_until_ready()
     key = jax.random.PRNGKey(0)
     t0 = time.perf_counter()
-    fn(key).block_until_ready()
+    fn(key, actions).block_until_ready()
     compile_s = time.perf_counter() - t0
     best = float("inf")
     for r in range(repeats):
         t0 = time.perf_counter()
-        fn(jax.random.PRNGKey(r + 1)).block_until_ready()
+        fn(jax.random.PRNGKey(r + 1), actions).block_until_ready()
         best = min(best, time.perf_counter() - t0)
     env_steps = batch * steps / best
     return dict(scenario=None, batch=batch, compile_s=compile_s, run_s=best,
@@ -105,7 +111,7 @@ def main(argv=None):
     print(f"# jax {jax.__version__} on {device.platform} ({device.device_kind}), "
           f"{n_dev} device(s), {os.cpu_count()} CPU cores, "
           f"{platform.processor() or platform.machine()}", flush=True)
-    print(f"# {args.steps}-step jitted scan of vmap(env.step), random actions, best of "
+    print(f"# {args.steps}-step jitted scan of vmap(env.step), random actions drawn before, best of "
           f"{args.repeats}; '1 device' = one core, 'all' = the batch split over {n_dev} "
           "device(s)", flush=True)
     print(f"{'scenario':>8} {'batch':>6} {'compile s':>9} {'env-steps/s 1 device':>21} "
