@@ -37,6 +37,7 @@ def test_counters_and_trajectory_agree():
     assert (counters["shots"] >= counters["shots_on_target"]).all()
     assert (counters["passes"] >= counters["passes_completed"]).all()
     assert (counters["goals"] >= counters["goals_after_pass"]).all()
+    assert (counters["goals"] >= counters["goals_carried"]).all()
     assert (counters["possession_steps"].sum(axis=1) <= ENV.config.max_steps).all()
     # Same key, same games, whichever way the players were made: one compiled match.
     again, _ = match.play(ENV, players.from_bot(bots.get("chaser", ENV.config)),

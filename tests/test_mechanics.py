@@ -267,6 +267,24 @@ def test_goal_is_the_path_crossing_the_line_inside_the_posts(r3, c2, which):
         state = place(cfg, ball=tuple(start), ball_vel=vel)
         _, _, _, _, info = c.step_env(KEY, state, idle(cfg))
         assert bool(info["goal"][0]) == scored and not bool(info["goal"][1])
+        assert not np.asarray(info["goal_carried"]).any(), "a loose ball is not carried in"
+
+
+def test_a_goal_dribbled_over_the_line_is_carried(r3):
+    """The owner running the ball at its feet over the goal line scores a goal that
+    `goal_carried` flags (the loose-ball goals above are not flagged)."""
+    cfg = r3.config
+    half = cfg.field_length / 2
+    me = (half - 1.5, 0.0)
+    state = place(cfg, left={1: me}, right={0: (0.0, -4.0), 1: (0.0, 4.0), 2: (-4.0, 4.0)},
+                  ball=(me[0] + reach(cfg) + DRIBBLE_GAP, 0.0), owner=(0, 1))
+    actions = idle(cfg).at[0, 1].set(Action.FORWARD)
+    for _ in range(20):
+        _, state, _, _, info = r3.step_env(KEY, state, actions)
+        if bool(info["goal"][0]):
+            break
+    assert bool(info["goal"][0]), "the carrier scored"
+    assert np.asarray(info["goal_carried"]).tolist() == [True, False]
 
 
 # ---------------------------------------------------------------------------------------------

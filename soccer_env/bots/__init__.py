@@ -19,8 +19,8 @@ Registered bots (`names()`; defaults are the strongest settings):
     random      uniform over the legal actions.
     chaser      everyone runs at the ball; the one with the ball shoots at once.
     positional  a keeper (player 0 when T >= 2) that positions on the ball's line to its goal,
-                catches, and closes down a carrier near its area; off the ball one player presses the carrier and the others mark
-                goal-side, the first to reach a loose ball chases it; the carrier shoots, passes
+                catches, and closes down a carrier near its area; off the ball one player
+                presses the carrier and the others mark goal-side, the first to reach a loose ball chases it; the carrier shoots, passes
                 (led) or dribbles by expected value, the others move into open spots.
                 `difficulty` in [0, 1] (default 1.0): each player's action is replaced, each
                 step, with probability 1 - difficulty by a uniformly random legal action (0.0

@@ -5,8 +5,8 @@ Roles are recomputed every step from the state, in the team's frame (attacking +
 - **Keeper** (player 0 when T >= 2): on the line from its goal centre to the ball, on a shot's
   path when one comes, out for a loose ball that it reaches first, at the feet of a carrier
   in or near its area (closing it down to tackle); inside its penalty area (where it
-  catches), give or take its stopping distance. With the ball it waits for an open teammate, then passes; it clears
-  (shoots) when nobody gets free in time.
+  catches), give or take its stopping distance. With the ball it waits for an open teammate,
+  then passes; it clears (shoots) when nobody gets free in time.
 - **Off the ball**, when the opponents have it: the outfield player nearest the carrier presses
   it (goal-side, within tackle range); the others mark the most dangerous opponents goal-side,
   deepest defender on the most advanced attacker. A loose ball is chased by the player who
@@ -349,12 +349,11 @@ def _full_strength(config: EnvConfig, tuning: PositionalTuning) -> Bot:
         enter_box = (b[0] - (box_x - tn.keeper_box_margin)) / jnp.maximum(-bv[0], 1e-3)
         intercept = b + jnp.maximum(path_along, enter_box) * bv
         guard = jnp.where(on_target, intercept, guard)
-        # A carrier near goal: the keeper closes it down (goal-side, within tackle range),
-        # not past the edge of its area.
+        # A carrier near goal: the keeper closes it down where a presser would stand
+        # (goal-side, within tackle range), not past the edge of its area.
         near_goal = ((carrier_q[0] < box_x + tn.keeper_close_margin)
                      & (jnp.abs(carrier_q[1]) < box_y + tn.keeper_close_margin))
-        close_spot = carrier_q + unit(own_goal - carrier_q) * tn.press_gap
-        close_spot = jnp.clip(close_spot, jnp.array([-half_l, -box_y]), jnp.array([box_x, box_y]))
+        close_spot = jnp.clip(press_spot, jnp.array([-half_l, -box_y]), jnp.array([box_x, box_y]))
         guard = jnp.where(they_have & near_goal, close_spot, guard)
         guard = jnp.clip(guard, -bound, bound)
         keeper_move = move_to(P, guard, 0.1)
