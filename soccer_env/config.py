@@ -116,13 +116,16 @@ class EnvConfig(JsonConfig):
     # --- rewards -----------------------------------------------------------------------------
     # reward[t, i] = team_reward[t] + credit_weight * credit[t, i] + ball_reach_weight *
     # reach[t, i]; team_reward = goal_reward x goal difference + ball_progress_weight x the
-    # change of the ball's progress toward the opponent goal counted while the team owns the
-    # ball (potential-based). reach[t, i] is the change of the player's own potential: minus
-    # its distance to the ball while its team does not own the ball (0 while it does), for a
-    # keeper minus its distance to its guarding spot (`physics.keeper_guard`), in pitch lengths.
+    # change of the ball's progress toward the opponent goal counted while the team is in
+    # possession (`env.possession_team`: it owns the ball or touched it last). reach[t, i] is
+    # the change of the player's own potential: minus its distance to the ball while its team
+    # is not in possession (0 while it is), for a keeper minus its distance to its guarding
+    # spot (`physics.keeper_guard`), in pitch lengths. All potential-based; on a goal's step
+    # the potentials after it count as 0 (the kickoff starts afresh).
     # support_weight x the change of a second potential is added for each outfield player of
-    # the team with the ball but its carrier: minus its distance to a support spot, SUPPORT_AHEAD
-    # metres ahead of the ball and SUPPORT_WIDE to the player's side of it (soccer_env.env).
+    # the team in possession but its last toucher: minus its distance to a support spot,
+    # SUPPORT_AHEAD metres ahead of the ball and SUPPORT_WIDE to the player's side of it
+    # (soccer_env.env).
     goal_reward: float = 1.0
     ball_progress_weight: float = 0.0
     ball_reach_weight: float = 0.0

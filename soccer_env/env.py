@@ -269,19 +269,20 @@ class SoccerEnv:
 
         # --- rewards -----------------------------------------------------------------------
         goal_diff = goal[0].astype(jnp.float32) - goal[1].astype(jnp.float32)
-        shaping = (_progress_potential(cfg, owner, ball_pos)
-                   - _progress_potential(cfg, state.owner, state.ball_pos))
+        def shaping(potential):
+            """The change of a potential over this step; a goal ends the stretch of play it
+            scores in, so the potential after it counts as 0 (the kickoff starts afresh)."""
+            return jnp.where(scored, 0.0, potential(cfg, next_state)) - potential(cfg, state)
+
         team_reward = (cfg.goal_reward * jnp.stack([goal_diff, -goal_diff])
-                       + cfg.ball_progress_weight * shaping)
+                       + cfg.ball_progress_weight * shaping(_progress_potential))
         credit = (cfg.credit_won_ball * won_ball + cfg.credit_pass * pass_completed
                   + cfg.credit_assist * assist + cfg.credit_goal * goal_scored)
         reward = team_reward[:, None] + cfg.credit_weight * credit.astype(jnp.float32)
         if cfg.ball_reach_weight:
-            reward = reward + cfg.ball_reach_weight * (_reach_potential(cfg, next_state)
-                                                       - _reach_potential(cfg, state))
+            reward = reward + cfg.ball_reach_weight * shaping(_reach_potential)
         if cfg.support_weight:
-            reward = reward + cfg.support_weight * (_support_potential(cfg, next_state)
-                                                    - _support_potential(cfg, state))
+            reward = reward + cfg.support_weight * shaping(_support_potential)
         reward = jnp.where(active, reward, 0.0).astype(jnp.float32)
 
         info = {
@@ -324,20 +325,28 @@ def _on_target(config, ball_pos, ball_vel, attack):
     return (vx > 0) & (jnp.abs(y_at) < config.goal_width / 2)
 
 
-def _progress_potential(config, owner, ball_pos):
+def possession_team(state):
+    """int32 []: the team in possession, 0 or 1: the owner's team, or while the ball is loose
+    the team that touched it last (a pass or a shot in flight is still its team's); -1 when
+    nobody has touched it since the last goal."""
+    touched = jnp.any(state.last_touch, axis=1)  # [2]
+    return jnp.where(jnp.any(touched), jnp.argmax(touched), -1).astype(jnp.int32)
+
+
+def _progress_potential(config, state):
     """[2] each team's shaping potential: the ball's progress toward the opponent goal
-    (x in the team frame, scaled to [-1, 1] on the pitch) while the team owns the ball, else 0."""
-    team = owner_team(owner, config.team_size)
-    progress = TEAM_SIGN * ball_pos[0] * (2.0 / config.field_length)
-    return jnp.where(jnp.arange(2) == team, progress, 0.0)
+    (x in the team frame, scaled to [-1, 1] on the pitch) while the team is in possession
+    (`possession_team`), else 0."""
+    progress = TEAM_SIGN * state.ball_pos[0] * (2.0 / config.field_length)
+    return jnp.where(jnp.arange(2) == possession_team(state), progress, 0.0)
 
 
 def _reach_potential(config, state):
     """[2, T] each player's own shaping potential, in pitch lengths: minus its distance to the
-    ball while its team does not own the ball (0 while it does), for a keeper (player 0 when
-    T >= 2) minus its distance to where it guards its goal (`physics.keeper_guard`), whoever
-    owns the ball; 0 for players off the pitch."""
-    team = owner_team(state.owner, config.team_size)
+    ball while its team is not in possession (`possession_team`; 0 while it is), for a keeper
+    (player 0 when T >= 2) minus its distance to where it guards its goal
+    (`physics.keeper_guard`), whoever has the ball; 0 for players off the pitch."""
+    team = possession_team(state)
     dist_ball = jnp.linalg.norm(state.player_pos - state.ball_pos, axis=-1)  # [2, T]
     dist_ball = jnp.where((jnp.arange(2) == team)[:, None], 0.0, dist_ball)
     own_goal = jnp.stack([-TEAM_SIGN * config.field_length / 2, jnp.zeros(2)], axis=-1)
@@ -355,11 +364,10 @@ SUPPORT_WIDE = 3.5
 
 def _support_potential(config, state):
     """[2, T] each player's support potential, in pitch lengths: for an outfield player of the
-    team with the ball, its carrier excepted, minus its distance to its support spot
-    (SUPPORT_AHEAD ahead of the ball, SUPPORT_WIDE to the player's side of it, kept 1 m inside
-    the lines); 0 for everyone else."""
-    T = config.team_size
-    team = owner_team(state.owner, T)
+    team in possession (`possession_team`), its last toucher (the carrier) excepted, minus
+    its distance to its support spot (SUPPORT_AHEAD ahead of the ball, SUPPORT_WIDE to the
+    player's side of it, kept 1 m inside the lines); 0 for everyone else."""
+    team = possession_team(state)
     side = jnp.where(state.player_pos[..., 1] >= state.ball_pos[1], 1.0, -1.0)  # [2, T]
     ahead = TEAM_SIGN[:, None] * SUPPORT_AHEAD  # [2, 1], world x toward each team's target
     spot = jnp.stack([jnp.broadcast_to(state.ball_pos[0] + ahead, side.shape),
@@ -367,7 +375,7 @@ def _support_potential(config, state):
     bound = jnp.array([config.field_length / 2 - 1.0, config.field_width / 2 - 1.0])
     spot = jnp.clip(spot, -bound, bound)
     dist = jnp.linalg.norm(state.player_pos - spot, axis=-1)
-    supporter = ((jnp.arange(2) == team)[:, None] & ~owner_onehot(state.owner, T)
+    supporter = ((jnp.arange(2) == team)[:, None] & ~state.last_touch
                  & ~physics.keepers(config) & state.active)
     return jnp.where(supporter, -dist / config.field_length, 0.0)
 

@@ -777,17 +777,33 @@ def test_tackling_a_restart_taker_wins_the_ball(r3):
                                cfg.credit_weight * cfg.credit_won_ball, atol=1e-6)
 
 
+def possession(state):
+    """The team in possession, written out: the team of the last toucher (the owner while the
+    ball is owned; a pass or a shot in flight stays its kicker's), -1 when nobody touched it."""
+    touched = np.asarray(state.last_touch).any(axis=1)
+    return int(np.argmax(touched)) if touched.any() else -1
+
+
+def progress_potential(cfg, state):
+    """[2] the ball-progress potential (EnvConfig.ball_progress_weight) written out in numpy:
+    for the team in possession, the ball's x in its frame over half the pitch; 0 otherwise."""
+    out, team = np.zeros(2), possession(state)
+    if team >= 0:
+        out[team] = TEAM_SIGN[team] * float(state.ball_pos[0]) * 2.0 / cfg.field_length
+    return out
+
+
 def reach_potential(cfg, state):
     """[2, T] the reach-the-ball potential (EnvConfig.ball_reach_weight) written out in numpy:
-    minus each player's distance to the ball while its team does not own it (0 while it
-    does); the keeper, minus its distance to the spot on its goal-to-ball line 0.3 of the
+    minus each player's distance to the ball while its team is not in possession (0 while it
+    is); the keeper, minus its distance to the spot on its goal-to-ball line 0.3 of the
     ball's distance out (0.6 m to 0.7 penalty depths); in pitch lengths."""
-    T, L = cfg.team_size, cfg.field_length
+    L = cfg.field_length
     pos, ball = np.asarray(state.player_pos, np.float64), np.asarray(state.ball_pos, np.float64)
-    owner = int(state.owner)
+    team = possession(state)
     dist = np.linalg.norm(pos - ball, axis=-1)
-    if owner >= 0:
-        dist[owner // T] = 0.0
+    if team >= 0:
+        dist[team] = 0.0
     for team in (0, 1):
         goal = np.array([-TEAM_SIGN[team] * L / 2, 0.0])
         out = np.linalg.norm(ball - goal)
@@ -798,17 +814,18 @@ def reach_potential(cfg, state):
 
 def support_potential(cfg, state):
     """[2, T] the support potential (EnvConfig.support_weight) written out in numpy: for each
-    outfield teammate of the ball's carrier, minus its distance to the spot 3.5 m ahead of the
-    ball and 3.5 m to its side of it (1 m inside the lines), in pitch lengths; else 0."""
+    outfield player of the team in possession but its last toucher (the carrier), minus its
+    distance to the spot 3.5 m ahead of the ball and 3.5 m to its side of it (1 m inside the
+    lines), in pitch lengths; else 0."""
     T, L, W = cfg.team_size, cfg.field_length, cfg.field_width
     pos, ball = np.asarray(state.player_pos, np.float64), np.asarray(state.ball_pos, np.float64)
     out = np.zeros((2, T))
-    owner = int(state.owner)
-    if owner < 0:
+    team = possession(state)
+    if team < 0:
         return out
-    team = owner // T
+    last = np.asarray(state.last_touch)
     for i in range(1, T):
-        if team * T + i == owner or not bool(state.active[team, i]):
+        if last[team, i] or not bool(state.active[team, i]):
             continue
         side = 1.0 if pos[team, i, 1] >= ball[1] else -1.0
         spot = ball + np.array([TEAM_SIGN[team] * 3.5, side * 3.5])
@@ -825,9 +842,10 @@ def shaping_potential(cfg, state):
 
 @pytest.fixture(scope="module")
 def reach3(compiled):
-    """RULES3 rewarded only by the per-player potentials (reach 0.5, support 0.25)."""
+    """RULES3 rewarded by the shaping potentials only (progress 0.3 in the team reward; per
+    player: reach 0.5, support 0.25), besides goals."""
     return compiled(dataclasses.replace(RULES3, ball_reach_weight=0.5, support_weight=0.25,
-                                        ball_progress_weight=0.0, credit_weight=0.0), quick=True)
+                                        ball_progress_weight=0.3, credit_weight=0.0), quick=True)
 
 
 def test_reach_potential_rewards_moving_to_the_ball(reach3):
@@ -879,30 +897,92 @@ def test_reach_potential_rewards_moving_to_the_ball(reach3):
             shaped, shaping_potential(cfg, nxt2) - shaping_potential(cfg, nxt), atol=1e-6)
 
 
-def test_reach_potential_telescopes_over_a_random_game(reach3):
-    """Potential-based: over any stretch of play, restarts included, a player's shaping sums to
-    the change of its potential, so no loop of moves can farm it."""
+def shaped_rewards(cfg, reward, info):
+    """([2] the team reward's progress shaping, [2, T] the per-player shaping) of a step."""
+    goal = np.asarray(info["goal"], np.float64)
+    team = np.asarray(info["team_reward"]) - cfg.goal_reward * (goal - goal[::-1])
+    return team, np.asarray(reward - info["team_reward"][:, None])
+
+
+def test_shaping_telescopes_over_a_random_game(reach3):
+    """Potential-based: over any stretch of play, restarts included, each shaping sums to the
+    change of its potential, so no loop of moves can farm it; a goal ends a stretch (the
+    potential after it counts as 0, the kickoff starts the next one)."""
     cfg = reach3.config
     _, state = reach3.reset(jax.random.PRNGKey(3))
-    start, total = state, np.zeros((2, cfg.team_size))
-    restarts = owned = 0
+    start = state
+    total_team, total = np.zeros(2), np.zeros((2, cfg.team_size))
+    want_team, want = np.zeros(2), np.zeros((2, cfg.team_size))
+    restarts = owned = loose_possessed = 0
     for t in range(120):
         key_a, key_s = jax.random.split(jax.random.PRNGKey(100 + t))
         actions = jax.random.randint(key_a, (2, cfg.team_size), 0, reach3.env.num_actions)
         _, state, reward, _, info = reach3.step_env(key_s, state, actions)
-        total += np.asarray(reward - info["team_reward"][:, None])
+        team, player = shaped_rewards(cfg, reward, info)
+        total_team, total = total_team + team, total + player
+        if bool(np.asarray(info["goal"]).any()):
+            want_team -= cfg.ball_progress_weight * progress_potential(cfg, start)
+            want -= shaping_potential(cfg, start)
+            start = state
         restarts += int(info["restart"] != 0)
         owned += int(state.owner >= 0)
-    expected = shaping_potential(cfg, state) - shaping_potential(cfg, start)
-    np.testing.assert_allclose(total, expected, atol=1e-4)
-    assert np.abs(total).max() > 1e-3
-    assert owned > 10 and restarts > 0, (owned, restarts)
+        loose_possessed += int(state.owner < 0 and possession(state) >= 0)
+    want_team += cfg.ball_progress_weight * (progress_potential(cfg, state)
+                                             - progress_potential(cfg, start))
+    want += shaping_potential(cfg, state) - shaping_potential(cfg, start)
+    np.testing.assert_allclose(total_team, want_team, atol=1e-4)
+    np.testing.assert_allclose(total, want, atol=1e-4)
+    assert np.abs(total).max() > 1e-3 and np.abs(total_team).max() > 1e-3
+    assert owned > 10 and restarts > 0 and loose_possessed > 0, (owned, restarts,
+                                                                 loose_possessed)
     # Team-symmetric: the mirrored game pays each team what the other team was paid.
     _, _, reward, _, info = reach3.step_env(KEY, state, actions)
     _, _, reward_m, _, info_m = reach3.step_env(KEY, mirror(state), actions[::-1])
     assert np.abs(np.asarray(reward - info["team_reward"][:, None])).max() > 1e-4
     np.testing.assert_allclose(reward_m - info_m["team_reward"][:, None],
                                (reward - info["team_reward"][:, None])[::-1], atol=1e-6)
+    np.testing.assert_allclose(info_m["team_reward"], info["team_reward"][::-1], atol=1e-6)
+
+
+def test_a_goal_ends_the_stretch_of_shaping(reach3):
+    """A pass in flight stays its team's possession (no shaping charged while it rolls). On
+    the step of a goal the potentials after it count as 0: the scorers give back only the
+    potential they held, and are not charged for standing far from the ball at the kickoff;
+    the next step's shaping starts from the kickoff."""
+    cfg = reach3.config
+    half, wp = cfg.field_length / 2, cfg.ball_progress_weight
+    me = (half - 1.2, 0.0)
+    state = place(cfg, left={1: me, 2: (half - 5.0, 3.0)},
+                  right={0: (0.0, -4.0), 1: (0.0, 4.0), 2: (-4.0, 4.0)},
+                  ball=(me[0] + reach(cfg) + DRIBBLE_GAP, 0.0), owner=(0, 1))
+    # The pass: loose, still the left team's possession, its outfield players charged nothing.
+    _, passed, reward, _, info = reach3.step_env(KEY, state, idle(cfg).at[0, 1].set(
+        Action.FIRST_PASS + 1))
+    assert bool(info["pass"][0, 1]) and int(passed.owner) < 0 and possession(passed) == 0
+    team, player = shaped_rewards(cfg, reward, info)
+    assert not reach_potential(cfg, passed)[0, 1:].any()
+    np.testing.assert_allclose(player, shaping_potential(cfg, passed)
+                               - shaping_potential(cfg, state), atol=1e-6)
+    np.testing.assert_allclose(team, wp * (progress_potential(cfg, passed)
+                                           - progress_potential(cfg, state)), atol=1e-6)
+    assert progress_potential(cfg, passed)[0] > 0.5
+    # The goal, dribbled in.
+    actions = idle(cfg).at[0, 1].set(Action.FORWARD)
+    for _ in range(20):
+        before = state
+        _, state, reward, _, info = reach3.step_env(KEY, state, actions)
+        if bool(info["goal"][0]):
+            break
+    assert bool(info["goal"][0]) and info["restart"] != 0, "the carrier scored; kickoff"
+    team, player = shaped_rewards(cfg, reward, info)
+    np.testing.assert_allclose(team, -wp * progress_potential(cfg, before), atol=1e-6)
+    np.testing.assert_allclose(player, -shaping_potential(cfg, before), atol=1e-6)
+    assert team[0] < -0.25 and not reach_potential(cfg, before)[0, 1:].any()
+    assert reach_potential(cfg, state)[0, 1:].max() < -0.05, "far from the kickoff ball"
+    _, nxt, reward, _, info = reach3.step_env(KEY, state, idle(cfg))
+    team, player = shaped_rewards(cfg, reward, info)
+    np.testing.assert_allclose(player, shaping_potential(cfg, nxt) - shaping_potential(cfg, state),
+                               atol=1e-6)
 
 
 # ---------------------------------------------------------------------------------------------
