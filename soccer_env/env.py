@@ -268,14 +268,15 @@ class SoccerEnv:
             assist_from=assist_from, shot_on=shot_on)
 
         # --- rewards -----------------------------------------------------------------------
-        goal_diff = goal[0].astype(jnp.float32) - goal[1].astype(jnp.float32)
         def shaping(potential):
             """The change of a potential over this step; a goal ends the stretch of play it
             scores in, so the potential after it counts as 0 (the kickoff starts afresh)."""
             return jnp.where(scored, 0.0, potential(cfg, next_state)) - potential(cfg, state)
 
-        team_reward = (cfg.goal_reward * jnp.stack([goal_diff, -goal_diff])
-                       + cfg.ball_progress_weight * shaping(_progress_potential))
+        goal_diff = goal[0].astype(jnp.float32) - goal[1].astype(jnp.float32)
+        team_reward = cfg.goal_reward * jnp.stack([goal_diff, -goal_diff])
+        if cfg.ball_progress_weight:
+            team_reward = team_reward + cfg.ball_progress_weight * shaping(_progress_potential)
         credit = (cfg.credit_won_ball * won_ball + cfg.credit_pass * pass_completed
                   + cfg.credit_assist * assist + cfg.credit_goal * goal_scored)
         reward = team_reward[:, None] + cfg.credit_weight * credit.astype(jnp.float32)
