@@ -381,7 +381,16 @@ def _train(config, options, preset, saved, progress, log, stop) -> dict:
         if options.resume:
             log(f"no checkpoint in {out} yet: starting the run from the beginning")
         keys = jax.random.split(jax.random.PRNGKey(options.seed), S)
-        state = jax.jit(jax.vmap(trainer.init), out_shardings=state_sharding)(keys)
+        if config.imitate:
+            samples = config.imitate_games * env.config.max_steps * 2 * env.team_size
+            log(f"warm start: cloning {config.imitate} from {config.imitate_games} games of it "
+                f"against itself ({samples:,} samples, {config.imitate_epochs} epochs)")
+        t_init = time.perf_counter()
+        state = jax.block_until_ready(
+            jax.jit(jax.vmap(trainer.init), out_shardings=state_sharding)(keys))
+        wall_before = time.perf_counter() - t_init  # the run's time includes its warm start
+        if config.imitate:
+            log(f"warm start done in {wall_before:.0f} s")
         update = 0
         rows = []
         saved_update = -1  # no checkpoint yet

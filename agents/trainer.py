@@ -43,6 +43,7 @@ import optax
 from flax import struct
 
 import soccer_env
+from agents import imitation
 from agents.advantages import (ADVANTAGES, alive_mask, discounted_returns, gae, group_advantages,
                                rewards_to_go)
 from agents.losses import grpo_loss, value_loss
@@ -74,6 +75,12 @@ class TrainConfig(JsonConfig):
     # update, moves by this step up when the learners outscored it in the update's branches,
     # down when they were outscored (within [0, 1]), so the games stay even.
     difficulty_step: float = 0.0  # > 0: a curriculum on bot:positional's difficulty (0: off)
+
+    # --- warm start: behaviour cloning (agents.imitation), inside `init` -------------------
+    imitate: str = ""  # "bot:NAME[:DIFFICULTY]": start from a clone of this bot ("": off)
+    imitate_games: int = 512  # full games of that bot against itself recorded for the clone
+    imitate_epochs: int = 15  # passes of the cloning over those games' samples
+    imitate_lr: float = 2e-3  # the cloning's Adam learning rate, cosine-decayed to 0
 
     # --- league (opponent="league") ------------------------------------------------------
     league_size: int = 8  # past snapshots kept on device
@@ -122,7 +129,7 @@ class TrainConfig(JsonConfig):
                 fail(name, "an integer >= 1")
 
         for name in ("num_games", "group_size", "horizon", "epochs", "num_minibatches",
-                     "league_size", "league_refresh_every"):
+                     "league_size", "league_refresh_every", "imitate_games", "imitate_epochs"):
             pos_int(name)
         for name in ("ref_update_every", "lr_anneal_updates"):
             v = getattr(self, name)
@@ -139,8 +146,12 @@ class TrainConfig(JsonConfig):
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not lo <= v <= hi:
                 fail(name, f"a number in [{lo}, {hi}]")
-        if not isinstance(self.lr, (int, float)) or not self.lr > 0:
-            fail("lr", "a number > 0")
+        for name in ("lr", "imitate_lr"):
+            v = getattr(self, name)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v < float("inf"):
+                fail(name, "a finite number > 0")
+        if self.imitate != "":
+            parse_spec(self.imitate, ("bot",), "TrainConfig.imitate")
         for name in ("kl_coef", "ent_coef", "vf_coef", "max_grad_norm", "adv_eps"):
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or not v >= 0 or v == float("inf"):
@@ -386,9 +397,18 @@ def make_trainer(config: TrainConfig, opponent: Player | None = None, *,
     num_units = B * G * H * L  # minibatch unit: one team at one step
     mb_size = num_units // config.num_minibatches
 
+    teacher = (bot_player(parse_spec(config.imitate, ("bot",), "TrainConfig.imitate"), env)
+               if config.imitate else None)
+
     def init(key) -> TrainState:
         k_params, k_games, k_clock, k_next = jax.random.split(key, 4)
         params = network.init(k_params, env.obs_dim, env.state_dim if critic else None)
+        if teacher is not None:  # its own key: runs without a warm start keep their streams
+            k_demo, k_clone = jax.random.split(jax.random.fold_in(k_params, 1))
+            data = imitation.demonstrations(env, teacher, k_demo, config.imitate_games)
+            params, _ = imitation.clone(
+                network, params, data, k_clone, epochs=config.imitate_epochs,
+                lr=config.imitate_lr, minibatch_size=min(4096, data["actions"].shape[0]))
         _, trunk = jax.vmap(env.reset)(jax.random.split(k_games, B))
         if config.stagger_start and not env.config.goal_ends_episode:
             # Start the trunk matches at random clocks so that they do not all end (and

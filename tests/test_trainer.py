@@ -48,6 +48,12 @@ LEARN_UPDATES = 30
     (dict(gamma=1.5), "gamma"),
     (dict(clip_eps=-0.1), "clip_eps"),
     (dict(lr=0.0), "lr"),
+    (dict(imitate="bot:nobody"), "imitate"),
+    (dict(imitate="self"), "imitate"),
+    (dict(imitate_games=0), "imitate_games"),
+    (dict(imitate_epochs=1.5), "imitate_epochs"),
+    (dict(imitate_lr=0.0), "imitate_lr"),
+    (dict(imitate_lr=float("inf")), "imitate_lr"),
     (dict(kl_coef=-1.0), "kl_coef"),
     (dict(ent_coef=float("nan")), "ent_coef"),
     (dict(hidden_sizes=(64, 0)), "hidden_sizes"),
@@ -91,7 +97,8 @@ def _round_trip_values(field, config):
                                                                ("boundary", "rules")),
                "league_bots": ("bot:random", "bot:positional:0.5"), "advantage": "critic",
                "activation": "relu", "hidden_sizes": (16, 8, 4), "lr_anneal_updates": 7,
-               "gamma": 0.9, "gae_lambda": 0.9, "clip_eps": 0.1, "league_bot_frac": 0.25}
+               "gamma": 0.9, "gae_lambda": 0.9, "clip_eps": 0.1, "league_bot_frac": 0.25,
+               "imitate": "bot:positional:0.5"}
     if field.name in special:
         return special[field.name]
     default = getattr(config, field.name)
