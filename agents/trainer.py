@@ -14,6 +14,10 @@ All three functions are pure (no Python side effects, no host callbacks), so the
 over a leading seed axis of `TrainState`. `gradient(state)` is the loss gradient on one fresh
 batch at the current parameters (for gradient-variance studies, experiments/).
 
+Warm start: with `imitate="bot:NAME"` `init` first clones that bot (agents.imitation: its games
+against itself, cross-entropy on its actions), so the policy and its reference start from
+the clone; without it they start from the network's random initialization.
+
 Opponents: a scripted bot ("bot:NAME"), the current policy ("self"), or a league ("league"): a
 ring buffer of past snapshots in `TrainState.league`, refreshed every `league_refresh_every`
 updates, and every update each trunk game plays a snapshot or one of `league_bots`.
