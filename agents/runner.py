@@ -383,8 +383,10 @@ def _train(config, options, preset, saved, progress, log, stop) -> dict:
         keys = jax.random.split(jax.random.PRNGKey(options.seed), S)
         if config.imitate:
             samples = config.imitate_games * env.config.max_steps * 2 * env.team_size
+            gib = samples * (4 * env.obs_dim + env.num_actions + 4) * S / 2**30
             log(f"warm start: cloning {config.imitate} from {config.imitate_games} games of it "
-                f"against itself ({samples:,} samples, {config.imitate_epochs} epochs)")
+                f"against itself ({samples:,} samples, {gib:.1f} GiB held while cloning, "
+                f"{config.imitate_epochs} epochs)")
         t_init = time.perf_counter()
         state = jax.block_until_ready(
             jax.jit(jax.vmap(trainer.init), out_shardings=state_sharding)(keys))
