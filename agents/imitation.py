@@ -28,6 +28,16 @@ from soccer_env.env import SoccerEnv
 from soccer_env.players import Player
 
 
+def num_samples(env: SoccerEnv, games: int, steps: int | None = None) -> int:
+    """Samples `demonstrations` records: every player of both teams at every step."""
+    return (env.config.max_steps if steps is None else steps) * games * 2 * env.team_size
+
+
+def sample_bytes(env: SoccerEnv) -> int:
+    """Bytes one recorded sample holds (float32 observation, bool mask, int32 action)."""
+    return 4 * env.obs_dim + env.num_actions + 4
+
+
 def demonstrations(env: SoccerEnv, teacher: Player, key: jax.Array, games: int,
                    steps: int | None = None) -> dict[str, jax.Array]:
     """The teacher against itself, `games` games of `steps` steps (default: max_steps) ->
@@ -57,7 +67,7 @@ def demonstrations(env: SoccerEnv, teacher: Player, key: jax.Array, games: int,
         return jax.vmap(one_step)(states, jax.random.split(key, games))
 
     _, (obs, mask, actions) = jax.lax.scan(body, states, jax.random.split(k_play, steps))
-    n = steps * games * 2 * env.team_size
+    n = num_samples(env, games, steps)
     return {"obs": obs.reshape(n, -1), "action_mask": mask.reshape(n, -1),
             "actions": actions.reshape(n)}
 

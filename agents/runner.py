@@ -33,7 +33,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
-from agents import distributed, evaluation, loggers
+from agents import distributed, evaluation, imitation, loggers
 from agents.checkpoint import Checkpoints
 from agents.players import policy_player, resolve
 from agents.policy import SavedRun
@@ -382,8 +382,8 @@ def _train(config, options, preset, saved, progress, log, stop) -> dict:
             log(f"no checkpoint in {out} yet: starting the run from the beginning")
         keys = jax.random.split(jax.random.PRNGKey(options.seed), S)
         if config.imitate:
-            samples = config.imitate_games * env.config.max_steps * 2 * env.team_size
-            gib = samples * (4 * env.obs_dim + env.num_actions + 4) * S / 2**30
+            samples = imitation.num_samples(env, config.imitate_games)
+            gib = samples * imitation.sample_bytes(env) * S / 2**30
             log(f"warm start: cloning {config.imitate} from {config.imitate_games} games of it "
                 f"against itself ({samples:,} samples, {gib:.1f} GiB held while cloning, "
                 f"{config.imitate_epochs} epochs)")

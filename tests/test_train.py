@@ -186,3 +186,25 @@ def test_every_cli_option_has_a_help_text(xla_cache):
         for f in dataclasses.fields(cls):
             line = next(ln for ln in source.splitlines() if ln.strip().startswith(f"{f.name}:"))
             assert "#" in line, f"{cls.__name__}.{f.name} has no '# comment' (its --help text)"
+
+
+def test_a_warm_started_run_clones_once_and_resumes_without_cloning(tmp_path, xla_cache):
+    """--imitate through train.py: the run logs its warm start and saves the fields; a resume
+    continues from the checkpoint without cloning again."""
+    out = tmp_path / "warm"
+    proc = train_cli(["--preset", "smoke", "--imitate", "bot:positional", "--imitate-games", "1",
+                      "--imitate-epochs", "2", "--out", out, "--no-gif", "--eval-games", "4"],
+                     xla_cache)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "warm start: cloning bot:positional from 1 games" in proc.stdout
+    assert "warm start done in" in proc.stdout
+    train = read_json(out / "config.json")["train"]
+    assert (train["imitate"], train["imitate_games"], train["imitate_epochs"]) == (
+        "bot:positional", 1, 2)
+    updates = read_json(out / "summary.json")["updates"]
+    steps = read_json(out / "config.json")["run"]["total_steps"]
+    proc = train_cli(["--out", out, "--resume", "--total-steps", 2 * steps, "--no-gif",
+                      "--eval-games", "4"], xla_cache)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"from update {updates}" in proc.stdout and "warm start" not in proc.stdout
+    assert read_json(out / "summary.json")["updates"] == 2 * updates
