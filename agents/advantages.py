@@ -8,6 +8,13 @@ from `s` (DESIGN.md section 3):
 `G = 1` compares teammates at the same moment (pure credit assignment: the advantages sum to zero
 over the team); `credit_weight = 0` makes teammates share the branch's team return, so the group
 is the `G` outcomes from the same state (GRPO's several samples per prompt).
+
+Per-player counterfactual groups (`grpo-cf`): the `G` branches of a trunk state share common
+random numbers and differ only in one focal player's action draws (agents/rollout.py), so the
+group's mean team return is the team's average outcome in that situation given its teammates'
+behaviour, and a branch's deviation from it is the focal player's own contribution (COMA's
+counterfactual baseline, computed by simulation instead of a critic). `rotating_focal` picks
+the focal players.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-ADVANTAGES = ("grpo", "absolute", "critic")
+ADVANTAGES = ("grpo", "absolute", "critic", "grpo-cf")
 
 
 def group_advantages(returns: jax.Array, *, leave_one_out: bool = False,
@@ -63,6 +70,18 @@ def group_advantages(returns: jax.Array, *, leave_one_out: bool = False,
         std = jnp.where(positive, jnp.sqrt(jnp.where(positive, var, 1.0)), 0.0)
         centred = centred / (std + eps)
     return centred * member
+
+
+def rotating_focal(active: jax.Array, offset: jax.Array) -> jax.Array:
+    """bool [B, L, T]: one focal player per game and learning team, the
+    `(offset + game) mod n`-th of the n players on the pitch (`active` [B, L, T]), so the focal
+    player rotates over the trunk games and, with `offset` the update counter, over updates;
+    none where a team has no player on the pitch."""
+    B = active.shape[0]
+    n = jnp.sum(active, axis=-1, keepdims=True)  # [B, L, 1]
+    rank = jnp.cumsum(active, axis=-1) - 1  # position among the players on the pitch
+    target = (offset + jnp.arange(B))[:, None, None] % jnp.maximum(n, 1)
+    return active & (rank == target)
 
 
 def alive_mask(dones: jax.Array) -> jax.Array:

@@ -16,6 +16,14 @@ Everything is a pure function: `play_branch` plays one branch of one game; `bran
 `vmap` over games of `vmap` over branch keys of it (the state is broadcast over branches, not
 copied in Python), so the same key from the same state reproduces a branch bit for bit.
 
+Common random numbers (`branch_rollout(..., free=...)`): the `G` branches of a trunk state
+share one key stream for the game's noise, the opponent's draws and the action draws of every
+learning player except the `free` ones, whose draws come from the branch's own key. The
+branches then differ only through the free players' choices (and what follows from them):
+with one free (focal) player per trunk state, a branch's deviation from the group's mean is
+that player's own contribution (the `grpo-cf` estimator, agents/trainer.py); with every
+learner free, only the game's and the opponent's noise is shared.
+
 Learning teams: against an opponent function (a scripted bot or a frozen policy) only team 0
 learns (L = 1); in self-play (`opponent_fn=None`) both teams play the current policy, each in
 its own frame, and both teams' samples are training data (L = 2, each team its own group).
@@ -64,23 +72,30 @@ class Transition:
 class Rollout:
     """The samples of one update. transitions: [B, G, H, ...]; last_values [B, G, L, T] (value
     of the state after the last step, for GAE; zeros without a critic); active [B, L, T] bool
-    (learning players on the pitch at the trunk state: drills park some players off it)."""
+    (learning players on the pitch at the trunk state: drills park some players off it);
+    focal [B, L, T] bool: the one player per game and learning team that grpo-cf scores (set
+    by the trainer; None otherwise)."""
 
     transitions: Transition
     last_values: jax.Array
     active: jax.Array
+    focal: jax.Array | None = None
 
 
 def make_branch_rollout(env, network: PolicyNetwork, opponent_fn: Callable | None, *,
                         horizon: int, with_value: bool = False):
     """Returns (play_branch, branch_rollout).
 
-    play_branch(key, params, state, opponent_params=None)
+    play_branch(key, params, state, opponent_params=None, common_key=None, free=None)
             -> (Transition [H, ...], final_state, last_values [L, T])
-        plays one branch of one game for `horizon` steps.
-    branch_rollout(key, params, trunk, group_size, opponent_params=None)
+        plays one branch of one game for `horizon` steps. With `common_key` the game's noise,
+        the opponent's draws and the action draws of the learners not in `free` ([L, T] bool)
+        come from `common_key`, the free learners' draws from `key`.
+    branch_rollout(key, params, trunk, group_size, opponent_params=None, free=None)
             -> (Rollout, next_trunk)
         trunk: State with a leading game axis [B]; next_trunk is branch 0's final state.
+        free: None (independent branches), or [B, L, T] bool: common random numbers within
+        each game's branches, the free players' draws their own (module docstring).
 
     `opponent_fn=None` is self-play. Otherwise it is a player (`soccer_env.players.Player`, or
     any `(key, state, team) -> int32 [T]` bot), or, with per-game `opponent_params`, a function
@@ -99,14 +114,25 @@ def make_branch_rollout(env, network: PolicyNetwork, opponent_fn: Callable | Non
         gs = env.global_state(state)[:L]
         return network.value(params, gs), gs
 
-    def play_branch(key, params, state, opponent_params=None):
-        def step(carry, step_key):
+    def play_branch(key, params, state, opponent_params=None, common_key=None, free=None):
+        common = common_key is not None
+        if common and free is None:
+            raise ValueError("play_branch: common_key needs free, the [L, T] players whose "
+                             "draws are the branch's own")
+
+        def step(carry, keys):
             state, all_obs = carry  # env.step already observed the state: carry its obs
-            k_pi, k_opp, k_env = jax.random.split(step_key, 3)
+            step_key, common_step_key = keys
+            k_pi, k_opp, k_env = jax.random.split(common_step_key if common else step_key, 3)
             obs = all_obs[:L]  # [L, T, D], each team in its own frame
             mask = env.action_mask(state)[:L]
             logits = network.logits(params, obs, mask)
-            actions = sample_actions(k_pi, logits)
+            if common:  # Gumbel-max sampling, the free players' noise from the branch key
+                noise = jnp.where(free[..., None], jax.random.gumbel(step_key, logits.shape),
+                                  jax.random.gumbel(k_pi, logits.shape))
+                actions = jnp.argmax(logits + noise, axis=-1).astype(jnp.int32)
+            else:
+                actions = sample_actions(k_pi, logits)
             log_p, _ = log_probs_and_entropy(logits, actions)
             values, gs = values_of(params, state)
             if self_play:
@@ -126,20 +152,29 @@ def make_branch_rollout(env, network: PolicyNetwork, opponent_fn: Callable | Non
                 global_state=gs, values=values)
             return (next_state, next_obs), transition
 
+        step_keys = jax.random.split(key, horizon)
+        common_keys = jax.random.split(common_key, horizon) if common else step_keys
         (final_state, _), transitions = jax.lax.scan(
-            step, (state, env.observe(state)), jax.random.split(key, horizon))
+            step, (state, env.observe(state)), (step_keys, common_keys))
         last_values, _ = values_of(params, final_state)
         return transitions, final_state, last_values
 
-    def branch_rollout(key, params, trunk, group_size: int, opponent_params=None):
+    def branch_rollout(key, params, trunk, group_size: int, opponent_params=None, free=None):
         B = trunk.step.shape[0]
         keys = jax.random.split(key, (B, group_size))
-        # Same state (and opponent) for the G branches of a game, G keys.
-        over_branches = jax.vmap(play_branch, in_axes=(0, None, None, None))
-        over_games = jax.vmap(over_branches, in_axes=(0, None, 0, 0))
-        transitions, finals, last_values = over_games(keys, params, trunk, opponent_params)
-        next_trunk = jax.tree.map(lambda x: x[:, 0], finals)
         active = trunk.active[:, :L]
+        if free is None:
+            # Same state (and opponent) for the G branches of a game, G keys.
+            over_branches = jax.vmap(play_branch, in_axes=(0, None, None, None))
+            over_games = jax.vmap(over_branches, in_axes=(0, None, 0, 0))
+            transitions, finals, last_values = over_games(keys, params, trunk, opponent_params)
+        else:  # one common key per game, shared by its G branches
+            common_keys = jax.random.split(jax.random.fold_in(key, 1), B)
+            over_branches = jax.vmap(play_branch, in_axes=(0, None, None, None, None, None))
+            over_games = jax.vmap(over_branches, in_axes=(0, None, 0, 0, 0, 0))
+            transitions, finals, last_values = over_games(keys, params, trunk, opponent_params,
+                                                          common_keys, free)
+        next_trunk = jax.tree.map(lambda x: x[:, 0], finals)
         return Rollout(transitions, last_values, active), next_trunk
 
     return play_branch, branch_rollout

@@ -8,7 +8,8 @@
     # many seeds at once: jax.vmap(trainer.init)(keys), jax.jit(jax.vmap(trainer.update))
 
 One `update` = branch rollouts from the trunk games (`lax.scan` over H inside a vmap over games
-and branches, agents/rollout.py), advantages (one switch: "grpo", "absolute", "critic"), then
+and branches, agents/rollout.py), advantages (one switch: "grpo", "absolute", "critic",
+"grpo-cf"), then
 `epochs` passes of `num_minibatches` minibatch steps of the shared loss (agents/losses.py).
 All three functions are pure (no Python side effects, no host callbacks), so they jit and vmap
 over a leading seed axis of `TrainState`. `gradient(state)` is the loss gradient on one fresh
@@ -28,6 +29,12 @@ episode ends inside the branch belong to another episode and are not counted, an
 steps get weight 0). Every step of that branch's first episode carries the same advantage
 A[g, i], as every token of a completion does in GRPO. The group is the G x T (branch, teammate)
 pairs of one team from one trunk state; in self-play each team is its own group.
+"grpo-cf" (per-player counterfactual groups): the branches of a trunk state share common random
+numbers (`branch_noise="focal"`, its default) and differ only in the action draws of one focal
+learner per game (`agents.advantages.rotating_focal`, rotating over games and updates). The
+group is the G branches: A[g] is the team's return in branch g (the mean over its players on
+the pitch) against the group's mean, and it is given to the focal player's samples only (the
+others get weight 0): that player's own contribution, measured in the same situation.
 "critic" (MAPPO) uses GAE per player with the value of the team's global state, on every step
 (episode ends are handled by GAE), and normalizes advantages over the batch when
 `normalize_std`.
@@ -49,7 +56,7 @@ from flax import struct
 import soccer_env
 from agents import imitation
 from agents.advantages import (ADVANTAGES, alive_mask, discounted_returns, gae, group_advantages,
-                               rewards_to_go)
+                               rewards_to_go, rotating_focal)
 from agents.losses import grpo_loss, value_loss
 from agents.networks import (ACTIVATIONS, PolicyNetwork, log_probs_and_entropy, make_policy,
                              policy_act)
@@ -57,6 +64,9 @@ from agents.rollout import Rollout, make_branch_rollout
 from soccer_env.jsonio import JsonConfig
 from soccer_env.bots import positional_act
 from soccer_env.players import Player, bot_player, describe, parse_spec
+
+BRANCH_NOISE = (None, "independent", "common", "focal")
+
 
 @dataclasses.dataclass(frozen=True)
 class TrainConfig(JsonConfig):
@@ -99,7 +109,13 @@ class TrainConfig(JsonConfig):
     gamma: float = 0.99  # discount
 
     # --- advantage estimator -------------------------------------------------------------
-    advantage: str = "grpo"  # "grpo" (team-relative), "absolute" (no baseline), "critic" (MAPPO)
+    advantage: str = "grpo"  # "grpo" (team-relative), "absolute" (no baseline), "critic" (MAPPO),
+    # "grpo-cf" (per-player counterfactual groups: one focal player's draws differ per branch)
+    # The branches of a trunk state: "independent" keys; or common random numbers for the
+    # game's noise and the opponent's draws, with every learner's action draws the branch's own
+    # ("common") or only one focal learner's ("focal": the others' draws shared too).
+    # None: "focal" for grpo-cf, else "independent".
+    branch_noise: str | None = None
     reward_to_go: bool = False  # grpo/absolute: score step t by the return from t on
     leave_one_out: bool = False  # grpo: baseline = the mean of the other group members
     normalize_std: bool = True  # divide advantages by the group (critic: batch) std
@@ -141,6 +157,13 @@ class TrainConfig(JsonConfig):
                 fail(name, "an integer >= 0")
         if self.advantage not in ADVANTAGES:
             fail("advantage", f"one of {ADVANTAGES}")
+        if self.branch_noise not in BRANCH_NOISE:
+            fail("branch_noise", f"one of {BRANCH_NOISE}")
+        if self.advantage == "grpo-cf" and self.group_size < 2:
+            fail("group_size", ">= 2 for 'grpo-cf' (its group is the branches of one state)")
+        if self.advantage == "grpo-cf" and self.opponent == "self":
+            fail("opponent", "a bot, a league or a given player for 'grpo-cf' (in self-play "
+                 "the other team's focal player would vary with the branches too)")
         if self.activation not in ACTIVATIONS:
             fail("activation", f"one of {sorted(ACTIVATIONS)}")
         if self.scenario not in soccer_env.scenarios():
@@ -192,6 +215,13 @@ class TrainConfig(JsonConfig):
             fail("group_size", ">= 2 for 'grpo' without per-player credit (credit_weight=0: "
                  "teammates share one reward, so a group of teammates alone gives all-zero "
                  "advantages)")
+
+    @property
+    def noise(self) -> str:
+        """`branch_noise` resolved: "independent", "common" or "focal"."""
+        if self.branch_noise is not None:
+            return self.branch_noise
+        return "focal" if self.advantage == "grpo-cf" else "independent"
 
     @property
     def self_play(self) -> bool:
@@ -282,6 +312,9 @@ def compute_advantages(config: TrainConfig, rollout: Rollout) -> Advantages:
         the trunk state and t only, so actions are not credited with earlier rewards).
     absolute: A = R[g, i], the player's own branch return (or return from t on with
         `reward_to_go`), no baseline; same samples and weights as grpo.
+    grpo-cf: the team's return of each branch (the mean over its players on the pitch; with
+        `reward_to_go` its return from t on) grouped over the G branches of a trunk state, given
+        to the focal players' samples (`rollout.focal`) only.
     critic: per-player GAE(gamma, gae_lambda) with the value of the team's global state on every
         step (episode ends inside a branch handled by GAE, so all steps count; a time-limit
         truncation is not a termination: its step's TD error is masked and the trace cut, as in
@@ -321,9 +354,23 @@ def compute_advantages(config: TrainConfig, rollout: Rollout) -> Advantages:
         # G x T pairs, whatever happened later in each branch.
         scores = returns[:, :, None]  # [B, G, 1, L, T]
         member = active[:, :, None]
+    def to_groups(x):  # [B, G, H', L, T] -> [B, H', L, G, T]
+        return jnp.moveaxis(x, 1, 3)
+
+    if config.advantage == "grpo-cf":
+        if rollout.focal is None:
+            raise ValueError("grpo-cf needs a rollout with its focal players (Rollout.focal)")
+        # The team's outcome per branch (and step): the mean over its players on the pitch.
+        on = active[:, :, None].astype(jnp.float32)
+        team = (jnp.sum(scores * on, -1, keepdims=True)
+                / jnp.maximum(jnp.sum(on, -1, keepdims=True), 1.0))  # [B, G, H', L, 1]
+        a = group_advantages(to_groups(team), leave_one_out=config.leave_one_out,
+                             normalize_std=config.normalize_std, eps=config.adv_eps,
+                             where=to_groups(jnp.any(member, -1, keepdims=True)))
+        weights = weights * rollout.focal[:, None, None]
+        adv = jnp.broadcast_to(jnp.moveaxis(a, 3, 1), weights.shape)
+        return Advantages(adv * weights, weights, None, returns)
     if config.advantage == "grpo":
-        def to_groups(x):  # [B, G, H', L, T] -> [B, H', L, G, T]
-            return jnp.moveaxis(x, 1, 3)
 
         a = group_advantages(to_groups(scores), leave_one_out=config.leave_one_out,
                              normalize_std=config.normalize_std, eps=config.adv_eps,
@@ -463,7 +510,13 @@ def make_trainer(config: TrainConfig, opponent: Player | None = None, *,
         opponent = state.opponent_params
         if config.league:
             opponent = _league_assignment(config, state.league, k_opp)
-        rollout, trunk = branch_rollout(k_roll, state.params, state.trunk, G, opponent)
+        focal = None
+        if config.advantage == "grpo-cf" or config.noise == "focal":  # one a game, rotating
+            focal = rotating_focal(state.trunk.active[:, :L], state.update)
+        free = {"independent": None, "common": jnp.ones_like(state.trunk.active[:, :L]),
+                "focal": focal}[config.noise]
+        rollout, trunk = branch_rollout(k_roll, state.params, state.trunk, G, opponent, free)
+        rollout = rollout.replace(focal=focal)
         advantages = compute_advantages(config, rollout)
         tr = rollout.transitions
 

@@ -5,7 +5,7 @@
     python -m experiments.report RESULTS.json --out REPORT.md   # the report again, from raw data
     python train.py --preset exp-grpo      # one method of the study alone
 
-Modules: `presets` (the five methods, one budget), `grad_variance` (the gradient-variance
+Modules: `presets` (the six methods, one budget), `grad_variance` (the gradient-variance
 estimator and its probe), `study` (training, measurements, results.json), `report` (tables,
 figures and conclusions computed from results.json).
 """

@@ -99,7 +99,10 @@ def make_probe(config, num_batches: int, paired_advantage: str | None = None) ->
     own = make_trainer(policy_gradient_config(config))
     paired = None
     if paired_advantage is not None:
-        paired = make_trainer(policy_gradient_config(config).replace(advantage=paired_advantage))
+        # The same games: the paired estimator keeps the method's branch noise (grpo-cf's
+        # common random numbers and focal players).
+        paired = make_trainer(policy_gradient_config(config).replace(
+            advantage=paired_advantage, branch_noise=config.noise))
 
     def policy_grad(trainer, state):
         grads, next_state = trainer.gradient(state)

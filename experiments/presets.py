@@ -1,4 +1,4 @@
-"""The five methods of the study, with one shared loss, network, budget and seeds.
+"""The six methods of the study, with one shared loss, network, budget and seeds.
 
 Every method trains the same policy network with the same loss (agents/losses.py), optimizer
 and hyperparameters (learning rate annealed to 0 over the run, as the `default` preset does) on
@@ -12,6 +12,7 @@ shape of the batch that it needs, and (for the branch-only group) the credit wei
 | grpo-branch | branch group only: G outcomes of one state, shared team return | G0 | B0 | 0 |
 | grpo | both (the design's default) | G0 | B0 | scenario's |
 | critic | MAPPO: learned value of the global state, GAE | 1 | G0 * B0 | scenario's |
+| grpo-cf | per-player counterfactual groups: G branches with common random numbers that differ only in one focal player's draws; its samples carry the team return's deviation | G0 | B0 | scenario's |
 
 Credit weight: scoring a player against its teammates needs per-player rewards (with credit
 weight 0 teammates share one return, and G = 1 gives all-zero advantages), so every method but
@@ -41,7 +42,7 @@ BASE_TRAIN: dict = dict(scenario="3v3", opponent="bot:positional")
 # steps per update (tests/test_experiments.py checks them against TrainConfig).
 DEFAULT_GAMES, DEFAULT_GROUP, DEFAULT_HORIZON = 64, 4, 32
 
-METHODS: tuple[str, ...] = ("absolute", "grpo-team", "grpo-branch", "grpo", "critic")
+METHODS: tuple[str, ...] = ("absolute", "grpo-team", "grpo-branch", "grpo", "critic", "grpo-cf")
 
 DESCRIPTIONS: dict[str, str] = {
     "absolute": "absolute return, no baseline (the traditional update)",
@@ -49,6 +50,8 @@ DESCRIPTIONS: dict[str, str] = {
     "grpo-branch": "GRPO, branch group only (credit weight 0: G outcomes of one state)",
     "grpo": "GRPO, team and branch groups (the design's default estimator)",
     "critic": "MAPPO: learned critic of the global state, GAE",
+    "grpo-cf": "GRPO, per-player counterfactual groups (common random numbers, one focal "
+               "player's draws differ between the branches)",
 }
 
 # The full study's budget per seed: FULL_UPDATES updates of 8,192 simulated steps.
@@ -67,6 +70,7 @@ def method_overrides(method: str, num_games: int, group_size: int) -> dict:
                             credit_weight=0.0),
         "grpo": dict(advantage="grpo", group_size=group_size, num_games=num_games),
         "critic": dict(advantage="critic", **flat),
+        "grpo-cf": dict(advantage="grpo-cf", group_size=group_size, num_games=num_games),
     }
     if method not in table:
         raise ValueError(f"unknown method {method!r}; known methods: {list(METHODS)}")

@@ -19,7 +19,7 @@ import numpy as np
 from agents.evaluation import merge_matches, wilson_interval
 
 REFERENCE = "absolute"  # the traditional update the claims are made against
-GRPO_FAMILY = ("grpo-team", "grpo-branch", "grpo")
+GRPO_FAMILY = ("grpo-team", "grpo-branch", "grpo", "grpo-cf")
 FIGURES = {"win_rate": "grpo_soccer_win_rate.png",
            "grad_variance": "grpo_soccer_grad_variance.png",
            "cooperation": "grpo_soccer_cooperation.png"}

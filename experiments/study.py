@@ -1,4 +1,4 @@
-"""The reproduction study: five update rules, one loss, network, budget and seeds.
+"""The reproduction study: six update rules, one loss, network, budget and seeds.
 
     python -m experiments.study                 # full study -> docs/grpo_soccer_report.md
     python -m experiments.study --quick         # tiny end to end run (minutes on a 2-core CPU)

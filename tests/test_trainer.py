@@ -70,6 +70,9 @@ LEARN_UPDATES = 30
     (dict(difficulty_step=True), "difficulty_step"),
     (dict(opponent="bot:chaser", difficulty_step=0.01), "difficulty_step"),
     (dict(opponent="self", difficulty_step=0.01), "difficulty_step"),
+    (dict(branch_noise="shared"), "branch_noise"),
+    (dict(advantage="grpo-cf", group_size=1), "group_size"),
+    (dict(advantage="grpo-cf", opponent="self"), "opponent"),
 ])
 def test_config_rejects_bad_values_naming_the_field(changes, field):
     with pytest.raises(ValueError, match=field):
@@ -98,7 +101,7 @@ def _round_trip_values(field, config):
                "league_bots": ("bot:random", "bot:positional:0.5"), "advantage": "critic",
                "activation": "relu", "hidden_sizes": (16, 8, 4), "lr_anneal_updates": 7,
                "gamma": 0.9, "gae_lambda": 0.9, "clip_eps": 0.1, "league_bot_frac": 0.25,
-               "imitate": "bot:positional:0.5"}
+               "imitate": "bot:positional:0.5", "branch_noise": "common"}
     if field.name in special:
         return special[field.name]
     default = getattr(config, field.name)
