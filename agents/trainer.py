@@ -109,8 +109,7 @@ class TrainConfig(JsonConfig):
     gamma: float = 0.99  # discount
 
     # --- advantage estimator -------------------------------------------------------------
-    advantage: str = "grpo"  # "grpo" (team-relative), "absolute" (no baseline), "critic" (MAPPO),
-    # "grpo-cf" (per-player counterfactual groups: one focal player's draws differ per branch)
+    advantage: str = "grpo"  # "grpo", "absolute" (no baseline), "critic" (MAPPO), "grpo-cf"
     # The branches of a trunk state: "independent" keys; or common random numbers for the
     # game's noise and the opponent's draws, with every learner's action draws the branch's own
     # ("common") or only one focal learner's ("focal": the others' draws shared too).
