@@ -203,16 +203,3 @@ def test_a_focal_players_shot_at_an_open_goal_is_credited_in_a_real_rollout(game
     assert np.all(adv[scored] > 0) and adv[scored].min() > adv[~scored].max()
     assert np.mean(adv[~scored]) < 0
     np.testing.assert_array_equal(out.weights[0, :, :, 0, 0], 0.0)  # the keeper is not scored
-
-
-@pytest.mark.parametrize("advantage,noise", [("grpo-cf", None), ("grpo", "common"),
-                                             ("absolute", "focal")])
-def test_the_trainer_traces_with_common_random_numbers(advantage, noise):
-    config = TrainConfig(scenario="1v1", advantage=advantage, branch_noise=noise, num_games=2,
-                         group_size=2, horizon=3, num_minibatches=2, epochs=1,
-                         hidden_sizes=(8,))
-    trainer = make_trainer(config)
-    state = jax.eval_shape(trainer.init, jax.random.PRNGKey(0))
-    new_state, metrics = jax.eval_shape(trainer.update, state)
-    assert jax.tree.structure(new_state) == jax.tree.structure(state)
-    assert all(m.shape == () for m in metrics.values())

@@ -296,12 +296,20 @@ def test_critic_masks_a_time_limit_step(fake_rollout):
 # --- the compiled trainer ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("advantage", ["grpo", "absolute", "critic"])
-@pytest.mark.parametrize("opponent", ["bot:chaser", "self"])
-def test_every_estimator_and_opponent_traces(advantage, opponent):
-    config = TrainConfig(scenario="1v1", opponent=opponent, advantage=advantage, num_games=2,
-                         group_size=2, horizon=3, num_minibatches=2, epochs=1,
-                         hidden_sizes=(8,))
+# Every estimator, and branches with common random numbers, against a bot and in self-play
+# (grpo-cf refuses self-play: test_config_rejects_bad_values_naming_the_field).
+TRACED = [(advantage, noise, opponent)
+          for advantage, noise in (("grpo", None), ("absolute", None), ("critic", None),
+                                   ("grpo-cf", None), ("grpo", "common"), ("absolute", "focal"))
+          for opponent in ("bot:chaser", "self")
+          if not (advantage == "grpo-cf" and opponent == "self")]
+
+
+@pytest.mark.parametrize("advantage,noise,opponent", TRACED)
+def test_every_estimator_and_opponent_traces(advantage, noise, opponent):
+    config = TrainConfig(scenario="1v1", opponent=opponent, advantage=advantage,
+                         branch_noise=noise, num_games=2, group_size=2, horizon=3,
+                         num_minibatches=2, epochs=1, hidden_sizes=(8,))
     trainer = make_trainer(config)
     state = jax.eval_shape(trainer.init, jax.random.PRNGKey(0))
     new_state, metrics = jax.eval_shape(trainer.update, state)
