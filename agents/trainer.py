@@ -29,6 +29,9 @@ episode ends inside the branch belong to another episode and are not counted, an
 steps get weight 0). Every step of that branch's first episode carries the same advantage
 A[g, i], as every token of a completion does in GRPO. The group is the G x T (branch, teammate)
 pairs of one team from one trunk state; in self-play each team is its own group.
+Branch noise (`branch_noise`): "independent" keys per branch; or common random numbers, the
+game's noise and the opponent's draws shared by the branches of a trunk state, with every
+learner's action draws the branch's own ("common") or only one focal learner's ("focal").
 "grpo-cf" (per-player counterfactual groups): the branches of a trunk state share common random
 numbers (`branch_noise="focal"`, its default) and differ only in the action draws of one focal
 learner per game (`agents.advantages.rotating_focal`, rotating over games and updates). The
@@ -110,11 +113,7 @@ class TrainConfig(JsonConfig):
 
     # --- advantage estimator -------------------------------------------------------------
     advantage: str = "grpo"  # "grpo", "absolute" (no baseline), "critic" (MAPPO), "grpo-cf"
-    # The branches of a trunk state: "independent" keys; or common random numbers for the
-    # game's noise and the opponent's draws, with every learner's action draws the branch's own
-    # ("common") or only one focal learner's ("focal": the others' draws shared too).
-    # None: "focal" for grpo-cf, else "independent".
-    branch_noise: str | None = None
+    branch_noise: str | None = None  # "independent", "common", "focal" (None: focal for grpo-cf)
     reward_to_go: bool = False  # grpo/absolute: score step t by the return from t on
     leave_one_out: bool = False  # grpo: baseline = the mean of the other group members
     normalize_std: bool = True  # divide advantages by the group (critic: batch) std
