@@ -75,8 +75,8 @@ def group_advantages(returns: jax.Array, *, leave_one_out: bool = False,
 def rotating_focal(active: jax.Array, offset: jax.Array) -> jax.Array:
     """bool [B, L, T]: one focal player per game and learning team, the
     `(offset + game) mod n`-th of the n players on the pitch (`active` [B, L, T]), so the focal
-    player rotates over the trunk games and, with `offset` the update counter, over updates;
-    none where a team has no player on the pitch."""
+    player rotates over the trunk games (the trainer draws `offset` for each batch); none where
+    a team has no player on the pitch."""
     B = active.shape[0]
     n = jnp.sum(active, axis=-1, keepdims=True)  # [B, L, 1]
     rank = jnp.cumsum(active, axis=-1) - 1  # position among the players on the pitch

@@ -34,7 +34,8 @@ game's noise and the opponent's draws shared by the branches of a trunk state, w
 learner's action draws the branch's own ("common") or only one focal learner's ("focal").
 "grpo-cf" (per-player counterfactual groups): the branches of a trunk state share common random
 numbers (`branch_noise="focal"`, its default) and differ only in the action draws of one focal
-learner per game (`agents.advantages.rotating_focal`, rotating over games and updates). The
+learner per game (`agents.advantages.rotating_focal`, rotating over the games from a random
+start each batch). The
 group is the G branches: A[g] is the team's return in branch g (the mean over its players on
 the pitch) against the group's mean, and it is given to the focal player's samples only (the
 others get weight 0): that player's own contribution, measured in the same situation.
@@ -114,8 +115,8 @@ class TrainConfig(JsonConfig):
     # --- advantage estimator -------------------------------------------------------------
     advantage: str = "grpo"  # "grpo", "absolute" (no baseline), "critic" (MAPPO), "grpo-cf"
     branch_noise: str | None = None  # "independent", "common", "focal" (None: focal for grpo-cf)
-    reward_to_go: bool = False  # grpo/absolute: score step t by the return from t on
-    leave_one_out: bool = False  # grpo: baseline = the mean of the other group members
+    reward_to_go: bool = False  # grpo/grpo-cf/absolute: score step t by the return from t on
+    leave_one_out: bool = False  # grpo/grpo-cf: baseline = the mean of the other group members
     normalize_std: bool = True  # divide advantages by the group (critic: batch) std
     adv_eps: float = 1e-8  # added to that std
     gae_lambda: float = 0.95  # critic only
@@ -509,8 +510,11 @@ def make_trainer(config: TrainConfig, opponent: Player | None = None, *,
         if config.league:
             opponent = _league_assignment(config, state.league, k_opp)
         focal = None
-        if config.advantage == "grpo-cf" or config.noise == "focal":  # one a game, rotating
-            focal = rotating_focal(state.trunk.active[:, :L], state.update)
+        if config.advantage == "grpo-cf" or config.noise == "focal":
+            # One a game, rotating over the games from a start drawn for this batch (its own
+            # key: the other estimators' streams are unchanged).
+            start = jax.random.randint(jax.random.fold_in(key, 7), (), 0, T)
+            focal = rotating_focal(state.trunk.active[:, :L], start)
         free = {"independent": None, "common": jnp.ones_like(state.trunk.active[:, :L]),
                 "focal": focal}[config.noise]
         rollout, trunk = branch_rollout(k_roll, state.params, state.trunk, G, opponent, free)

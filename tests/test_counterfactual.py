@@ -73,7 +73,7 @@ def test_rotating_focal_picks_one_player_on_the_pitch_and_rotates_over_all_of_th
         np.testing.assert_array_equal(focal.sum(-1)[:, 0], [1, 1, 0, 1])
         for b in range(4):
             seen[b] |= set(np.flatnonzero(focal[b, 0]))
-        # Neighbouring games get different players (where they have several).
+        # The next offset gives a game with several players on the pitch another player.
         assert np.flatnonzero(focal[0, 0])[0] != np.flatnonzero(
             np.asarray(rotating_focal(active, offset + 1))[0, 0])[0]
     assert seen == [{0, 1, 2}, {0, 2}, set(), {1}]
@@ -106,14 +106,17 @@ def test_branches_differ_only_through_the_free_players_draws(game, advantage, no
         assert float(jnp.sum(out.weights)) > 0  # the focal players' samples are in the batch
 
 
-def test_common_random_numbers_share_the_learners_draws_but_the_focal_players(game):
-    """Under grpo-cf a uniform policy's non-focal learner plays the same first action in every
-    branch of a game; the focal player's first actions differ."""
+@pytest.mark.parametrize("noise", ["focal", "common"])
+def test_common_random_numbers_share_the_draws_of_every_learner_but_the_free_ones(game, noise):
+    """A uniform policy's first actions: with focal noise the non-focal learner plays the same
+    one in every branch of a game and the focal player's differ; with common noise every
+    learner's differ."""
     trunk, params = _start(game, 2)  # zero parameters: uniform over legal actions
-    free = _free(_config("grpo-cf"), trunk)
+    free = _free(_config("grpo", noise), trunk)
     rollout, _ = game[2](jax.random.PRNGKey(3), params, trunk, G, None, free)
     first = np.asarray(rollout.transitions.actions[:, :, 0, 0])  # [B, G, T]
     focal = np.asarray(free[:, 0])  # [B, T]
+    assert focal.all() == (noise == "common")
     for b in range(B):
         for i in range(2):
             distinct = len(set(first[b, :, i]))
