@@ -35,10 +35,10 @@ learner's action draws the branch's own ("common") or only one focal learner's (
 "grpo-cf" (per-player counterfactual groups): the branches of a trunk state share common random
 numbers (`branch_noise="focal"`, its default) and differ only in the action draws of one focal
 learner per game (`agents.advantages.rotating_focal`, rotating over the games from a random
-start each batch). The
-group is the G branches: A[g] is the team's return in branch g (the mean over its players on
-the pitch) against the group's mean, and it is given to the focal player's samples only (the
-others get weight 0): that player's own contribution, measured in the same situation.
+start each batch). The group is the G branches: A[g] is the team's return in branch g (the mean
+over its players on the pitch) against the group's mean, and it is given to the focal player's
+samples only (the others get weight 0): that player's own contribution, measured in the same
+situation.
 "critic" (MAPPO) uses GAE per player with the value of the team's global state, on every step
 (episode ends are handled by GAE), and normalizes advantages over the batch when
 `normalize_std`.
@@ -353,6 +353,7 @@ def compute_advantages(config: TrainConfig, rollout: Rollout) -> Advantages:
         # G x T pairs, whatever happened later in each branch.
         scores = returns[:, :, None]  # [B, G, 1, L, T]
         member = active[:, :, None]
+
     def to_groups(x):  # [B, G, H', L, T] -> [B, H', L, G, T]
         return jnp.moveaxis(x, 1, 3)
 
@@ -370,7 +371,6 @@ def compute_advantages(config: TrainConfig, rollout: Rollout) -> Advantages:
         adv = jnp.broadcast_to(jnp.moveaxis(a, 3, 1), weights.shape)
         return Advantages(adv * weights, weights, None, returns)
     if config.advantage == "grpo":
-
         a = group_advantages(to_groups(scores), leave_one_out=config.leave_one_out,
                              normalize_std=config.normalize_std, eps=config.adv_eps,
                              where=to_groups(member))

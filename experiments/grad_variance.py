@@ -91,7 +91,8 @@ def make_probe(config, num_batches: int, paired_advantage: str | None = None) ->
     paired_advantage: also the gradient of the same batches scored by this other advantage
     estimator (e.g. "absolute"): same parameters, trunk, keys and branch noise, and so the same
     games; only A changes, and for grpo-cf the samples scored too (grpo-cf scores its focal
-    players only, the paired estimator every learner). "paired_gap" is the largest trunk difference between the two (0: same batches).
+    players only, the paired estimator every learner). "paired_gap" is the largest trunk
+    difference between the two (0: same batches).
     Pure; vmap it over a leading seed axis of `state` and `key`.
     """
 

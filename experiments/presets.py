@@ -12,7 +12,7 @@ shape of the batch that it needs, and (for the branch-only group) the credit wei
 | grpo-branch | branch group only: G outcomes of one state, shared team return | G0 | B0 | 0 |
 | grpo | both (the design's default) | G0 | B0 | scenario's |
 | critic | MAPPO: learned value of the global state, GAE | 1 | G0 * B0 | scenario's |
-| grpo-cf | per-player counterfactual groups: G branches with common random numbers that differ only in one focal player's draws; its samples carry the team return's deviation | G0 | B0 | scenario's |
+| grpo-cf | one focal player's draws differ between G branches (common random numbers) | G0 | B0 | scenario's |
 
 Credit weight: scoring a player against its teammates needs per-player rewards (with credit
 weight 0 teammates share one return, and G = 1 gives all-zero advantages), so every method but
@@ -42,7 +42,8 @@ BASE_TRAIN: dict = dict(scenario="3v3", opponent="bot:positional")
 # steps per update (tests/test_experiments.py checks them against TrainConfig).
 DEFAULT_GAMES, DEFAULT_GROUP, DEFAULT_HORIZON = 64, 4, 32
 
-METHODS: tuple[str, ...] = ("absolute", "grpo-team", "grpo-branch", "grpo", "critic", "grpo-cf")
+METHODS: tuple[str, ...] = ("absolute", "grpo-team", "grpo-branch", "grpo", "critic",
+                            "grpo-cf")
 
 DESCRIPTIONS: dict[str, str] = {
     "absolute": "absolute return, no baseline (the traditional update)",
