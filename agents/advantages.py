@@ -22,7 +22,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-ADVANTAGES = ("grpo", "absolute", "critic", "grpo-cf")
+ADVANTAGES = ("grpo", "absolute", "critic", "grpo-branch", "grpo-cf")
 
 
 def group_advantages(returns: jax.Array, *, leave_one_out: bool = False,

@@ -1,8 +1,9 @@
 """Evaluation of players: win/draw/loss with Wilson intervals, match statistics and Elo.
 
 Players are `soccer_env.players.Player`s (scripted bots, trained policies); every game is a
-full episode from `env.reset` (no auto-reset), half with each side, all of them played by the
-one match runner `soccer_env.match` in one compiled program.
+full episode from `env.reset` (no auto-reset), half with each side (in a drill, all on the
+attacking left side), all of them played by the one match runner `soccer_env.match` in one
+compiled program.
 
     stats = evaluate(env, agents.load_policy("runs/a"), players.resolve("bot:positional", env),
                      key, games=1000)
@@ -17,6 +18,7 @@ import numpy as np
 
 from soccer_env import match
 from soccer_env.env import SoccerEnv
+from soccer_env.layouts import LAYOUTS
 from soccer_env.players import Player
 
 
@@ -80,24 +82,30 @@ def summarize(for_side: dict[str, np.ndarray], games_as: np.ndarray) -> dict:
 
 
 def evaluate(env: SoccerEnv, player: Player, opponent: Player, key: jax.Array,
-             games: int = 1000, steps: int | None = None) -> dict:
+             games: int = 1000, steps: int | None = None, both_sides: bool | None = None) -> dict:
     """Evaluate `player` against `opponent` over `games` games, half on each side (one
-    compiled program for both sides).
+    compiled program for both sides), or all on the left with `both_sides=False`. The default
+    (None) is both sides in a match and the left, attacking side in a drill (a layout that is
+    not `symmetric`: the right team only defends there).
 
     Returns the eval.json statistics (see `summarize`) plus "by_side": the same split into
-    games played as the left and as the right team.
+    games played as the left and as the right team (only "left" when all were on the left).
     """
-    if not isinstance(games, (int, np.integer)) or games < 2:
-        raise ValueError(f"games={games!r} is invalid: allowed an integer >= 2 (half are "
-                         "played on each side)")
-    both = match.head_to_head(env, player, opponent, key, games, steps)
-    half = games // 2
-    sides = np.concatenate([np.zeros(half, int), np.ones(games - half, int)])
-    out = summarize(both, sides)
-    out["by_side"] = {
-        "left": summarize({k: v[:half] for k, v in both.items()}, sides[:half]),
-        "right": summarize({k: v[half:] for k, v in both.items()}, sides[half:]),
-    }
+    if both_sides is None:
+        both_sides = LAYOUTS[env.config.layout].symmetric
+    least = 2 if both_sides else 1
+    if not isinstance(games, (int, np.integer)) or games < least:
+        raise ValueError(f"games={games!r} is invalid: allowed an integer >= {least}"
+                         + (" (half are played on each side)" if both_sides else ""))
+    counters = match.head_to_head(env, player, opponent, key, games, steps,
+                                  both_sides=both_sides)
+    half = games // 2 if both_sides else games
+    sides = (np.arange(games) >= half).astype(int)
+    out = summarize(counters, sides)
+    out["by_side"] = {"left": summarize({k: v[:half] for k, v in counters.items()}, sides[:half])}
+    if both_sides:
+        out["by_side"]["right"] = summarize({k: v[half:] for k, v in counters.items()},
+                                            sides[half:])
     return out
 
 

@@ -81,6 +81,12 @@ def get(name: str) -> Preset:
     return _PRESETS[name]
 
 
+# The `default` preset's TrainConfig fields (the study, experiments/, trains its methods on them).
+DEFAULT_TRAIN: dict = dict(
+    scenario="3v3", opponent="bot:positional", credit_weight=0.0, ball_reach_weight=1.0, lr=3e-4,
+    ent_coef=0.003, hidden_sizes=(256, 256), activation="relu", imitate="bot:positional",
+    epochs=2)
+
 register(
     "default",
     "the main job: 3v3 (keeper + two outfield players a side) against bot:positional; the "
@@ -88,9 +94,7 @@ register(
     "against itself), then team-relative GRPO on the team reward (goals, progress shaping) plus "
     "each player's reach-the-ball potential, no event credit, 2 epochs a batch, lr 3e-4 "
     "annealed to 0 over 7.2M simulated steps (875 updates)",
-    train=dict(scenario="3v3", opponent="bot:positional", credit_weight=0.0,
-               ball_reach_weight=1.0, lr=3e-4, ent_coef=0.003, hidden_sizes=(256, 256),
-               activation="relu", imitate="bot:positional", epochs=2),
+    train=DEFAULT_TRAIN,
     run=dict(total_steps=7_000_000, log_every=25, checkpoint_every=100, eval_every=100,
              eval_games_quick=128, anneal_lr=True),
 )

@@ -9,7 +9,7 @@
 
 One `update` = branch rollouts from the trunk games (`lax.scan` over H inside a vmap over games
 and branches, agents/rollout.py), advantages (one switch: "grpo", "absolute", "critic",
-"grpo-cf"), then
+"grpo-branch", "grpo-cf"), then
 `epochs` passes of `num_minibatches` minibatch steps of the shared loss (agents/losses.py).
 All three functions are pure (no Python side effects, no host callbacks), so they jit and vmap
 over a leading seed axis of `TrainState`. `gradient(state)` is the loss gradient on one fresh
@@ -32,13 +32,17 @@ pairs of one team from one trunk state; in self-play each team is its own group.
 Branch noise (`branch_noise`): "independent" keys per branch; or common random numbers, the
 game's noise and the opponent's draws shared by the branches of a trunk state, with every
 learner's action draws the branch's own ("common") or only one focal learner's ("focal").
+"grpo-branch": the group is the G branches of a trunk state, each scored by the team's return
+(the mean over its players on the pitch), given to every player's samples: the branch group
+alone, exact whatever per-player reward terms (credit, ball reach) the game adds.
 "grpo-cf" (per-player counterfactual groups): the branches of a trunk state share common random
 numbers (`branch_noise="focal"`, its default) and differ only in the action draws of one focal
 learner per game (`agents.advantages.rotating_focal`, rotating over the games from a random
 start each batch). The group is the G branches: A[g] is the team's return in branch g (the mean
 over its players on the pitch) against the group's mean, and it is given to the focal player's
 samples only (the others get weight 0): that player's own contribution, measured in the same
-situation.
+situation. It is normalized by its std over the batch, not per group (with common random
+numbers many groups differ by almost nothing, which a per-group std would amplify).
 "critic" (MAPPO) uses GAE per player with the value of the team's global state, on every step
 (episode ends are handled by GAE), and normalizes advantages over the batch when
 `normalize_std`.
@@ -113,10 +117,11 @@ class TrainConfig(JsonConfig):
     gamma: float = 0.99  # discount
 
     # --- advantage estimator -------------------------------------------------------------
-    advantage: str = "grpo"  # "grpo", "absolute" (no baseline), "critic" (MAPPO), "grpo-cf"
+    advantage: str = "grpo"  # one of ADVANTAGES: "grpo", "absolute" (no baseline), "critic"
+    # (MAPPO), "grpo-branch" (team return over branches), "grpo-cf" (counterfactual groups)
     branch_noise: str | None = None  # "independent", "common", "focal" (None: focal for grpo-cf)
-    reward_to_go: bool = False  # grpo/grpo-cf/absolute: score step t by the return from t on
-    leave_one_out: bool = False  # grpo/grpo-cf: baseline = the mean of the other group members
+    reward_to_go: bool = False  # all but critic: score step t by the return from t on
+    leave_one_out: bool = False  # GRPO family: baseline = the mean of the other group members
     normalize_std: bool = True  # divide advantages by the group (critic: batch) std
     adv_eps: float = 1e-8  # added to that std
     gae_lambda: float = 0.95  # critic only
@@ -158,8 +163,9 @@ class TrainConfig(JsonConfig):
             fail("advantage", f"one of {ADVANTAGES}")
         if self.branch_noise not in BRANCH_NOISE:
             fail("branch_noise", f"one of {BRANCH_NOISE}")
-        if self.advantage == "grpo-cf" and self.group_size < 2:
-            fail("group_size", ">= 2 for 'grpo-cf' (its group is the branches of one state)")
+        if self.advantage in ("grpo-branch", "grpo-cf") and self.group_size < 2:
+            fail("group_size", f">= 2 for {self.advantage!r} (its group is the branches of one "
+                 "state)")
         if self.advantage == "grpo-cf" and self.opponent == "self":
             fail("opponent", "a bot, a league or a given player for 'grpo-cf' (in self-play "
                  "the other team's focal player would vary with the branches too)")
@@ -209,11 +215,12 @@ class TrainConfig(JsonConfig):
         if self.advantage == "grpo" and self.group_size == 1 and env_config.team_size == 1:
             fail("group_size", ">= 2 for 'grpo' with one player a side (a group of one "
                  "gives all-zero advantages)")
-        if (self.advantage == "grpo" and self.group_size == 1
-                and env_config.credit_weight == 0):
-            fail("group_size", ">= 2 for 'grpo' without per-player credit (credit_weight=0: "
-                 "teammates share one reward, so a group of teammates alone gives all-zero "
-                 "advantages)")
+        per_player = (env_config.credit_weight, env_config.ball_reach_weight,
+                      env_config.support_weight)
+        if self.advantage == "grpo" and self.group_size == 1 and not any(per_player):
+            fail("group_size", ">= 2 for 'grpo' without per-player reward terms "
+                 "(credit_weight, ball_reach_weight and support_weight all 0: teammates share "
+                 "one reward, so a group of teammates alone gives all-zero advantages)")
 
     @property
     def noise(self) -> str:
@@ -311,9 +318,12 @@ def compute_advantages(config: TrainConfig, rollout: Rollout) -> Advantages:
         the trunk state and t only, so actions are not credited with earlier rewards).
     absolute: A = R[g, i], the player's own branch return (or return from t on with
         `reward_to_go`), no baseline; same samples and weights as grpo.
-    grpo-cf: the team's return of each branch (the mean over its players on the pitch; with
+    grpo-branch: the team's return of each branch (the mean over its players on the pitch; with
         `reward_to_go` its return from t on) grouped over the G branches of a trunk state, given
-        to the focal players' samples (`rollout.focal`) only.
+        to every player's samples: teammates share it, whatever per-player reward terms hold.
+    grpo-cf: the same team advantages, centred per group, given to the focal players' samples
+        (`rollout.focal`) only, and (`normalize_std`) divided by their std over the whole
+        batch: a group whose focal choice changed nothing keeps advantages of about 0.
     critic: per-player GAE(gamma, gae_lambda) with the value of the team's global state on every
         step (episode ends inside a branch handled by GAE, so all steps count; a time-limit
         truncation is not a termination: its step's TD error is masked and the trace cut, as in
@@ -357,18 +367,25 @@ def compute_advantages(config: TrainConfig, rollout: Rollout) -> Advantages:
     def to_groups(x):  # [B, G, H', L, T] -> [B, H', L, G, T]
         return jnp.moveaxis(x, 1, 3)
 
-    if config.advantage == "grpo-cf":
-        if rollout.focal is None:
+    if config.advantage in ("grpo-branch", "grpo-cf"):
+        if config.advantage == "grpo-cf" and rollout.focal is None:
             raise ValueError("grpo-cf needs a rollout with its focal players (Rollout.focal)")
         # The team's outcome per branch (and step): the mean over its players on the pitch.
         on = active[:, :, None].astype(jnp.float32)
         team = (jnp.sum(scores * on, -1, keepdims=True)
                 / jnp.maximum(jnp.sum(on, -1, keepdims=True), 1.0))  # [B, G, H', L, 1]
+        cf = config.advantage == "grpo-cf"
         a = group_advantages(to_groups(team), leave_one_out=config.leave_one_out,
-                             normalize_std=config.normalize_std, eps=config.adv_eps,
+                             normalize_std=config.normalize_std and not cf, eps=config.adv_eps,
                              where=to_groups(jnp.any(member, -1, keepdims=True)))
-        weights = weights * rollout.focal[:, None, None]
+        if cf:
+            weights = weights * rollout.focal[:, None, None]
         adv = jnp.broadcast_to(jnp.moveaxis(a, 3, 1), weights.shape)
+        if cf and config.normalize_std:
+            # Over the batch's scored samples, not per group: with common random numbers a
+            # focal player's choice often changes (almost) nothing, and a per-group std would
+            # blow the branches' rounding-level differences up to unit advantages.
+            adv = adv / (_weighted_std(adv, weights) + config.adv_eps)
         return Advantages(adv * weights, weights, None, returns)
     if config.advantage == "grpo":
         a = group_advantages(to_groups(scores), leave_one_out=config.leave_one_out,

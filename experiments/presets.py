@@ -1,24 +1,24 @@
 """The six methods of the study, with one shared loss, network, budget and seeds.
 
-Every method trains the same policy network with the same loss (agents/losses.py), optimizer
-and hyperparameters (learning rate annealed to 0 over the run, as the `default` preset does) on
-the `default` preset's game (2v2 against `bot:positional`); only the advantage estimator, the
-shape of the batch that it needs, and (for the branch-only group) the credit weight differ:
+Every method trains the same policy network with the same loss (agents/losses.py), optimizer,
+hyperparameters, reward and warm start as the `default` preset (agents.presets.DEFAULT_TRAIN:
+256 x 256 relu policy cloned from bot:positional, team reward plus each player's reach-the-ball
+potential, no event credit, 2 epochs a batch, learning rate annealed to 0 over the run); only
+the advantage estimator and the shape of the batch it needs differ:
 
-| method | advantage | branches G | trunk games B | credit weight |
-| --- | --- | ---: | ---: | --- |
-| absolute | A = R (the traditional update, no baseline) | 1 | G0 * B0 | scenario's |
-| grpo-team | team group only: teammates at the same moment | 1 | G0 * B0 | scenario's |
-| grpo-branch | branch group only: G outcomes of one state, shared team return | G0 | B0 | 0 |
-| grpo | both (the design's default) | G0 | B0 | scenario's |
-| critic | MAPPO: learned value of the global state, GAE | 1 | G0 * B0 | scenario's |
-| grpo-cf | one focal player's draws differ between G branches (common random numbers) | G0 | B0 | scenario's |
+| method | advantage | branches G | trunk games B |
+| --- | --- | ---: | ---: |
+| absolute | A = R, the player's own return (the traditional update, no baseline) | 1 | G0 * B0 |
+| grpo-team | team group only: each player against its teammates at the same moment | 1 | G0 * B0 |
+| grpo-branch | branch group only: the team's return in each of G branches of one state | G0 | B0 |
+| grpo | both: (branch, teammate) pairs (the `default` preset's estimator) | G0 | B0 |
+| critic | MAPPO: learned value of the global state, GAE | 1 | G0 * B0 |
+| grpo-cf | one focal player's draws differ between G branches (common random numbers) | G0 | B0 |
 
-Credit weight: scoring a player against its teammates needs per-player rewards (with credit
-weight 0 teammates share one return, and G = 1 gives all-zero advantages), so every method but
-`grpo-branch` keeps the scenario's credit weight (0.1 x touches, passes, shots, goals on top of
-the team reward). `grpo-branch` is the design's "credit_weight = 0" variant; it is also what
-train.py's `default` preset trains today (team reward only), there with 30M steps.
+Per-player signal: teammates share the team reward, and each player's reach-the-ball
+potential is its own, so `grpo-team` compares teammates on that shaping (the default's
+per-player term) and `grpo-branch` removes it by scoring every player with the team's mean
+return.
 
 Equal budget: every update simulates B * G * H game steps (branch steps included) and learns
 from as many samples, so methods without branches play G0 times more trunk games. The critic
@@ -27,8 +27,8 @@ network is the same.
 
 `register()` adds one train.py preset per method to `agents.presets` (through the
 `soccer_grpo.presets` entry point in pyproject.toml, so train.py does not import this package):
-`python train.py --preset exp-grpo` trains one method of the full study alone (same config,
-budget and seeds).
+`python train.py --preset exp-grpo` trains one method of the study's match setting alone (same
+config, budget and seeds).
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ from __future__ import annotations
 from agents import presets
 from agents.trainer import TrainConfig
 
-# The `default` preset's game (train.py); the rest of TrainConfig keeps its defaults.
-BASE_TRAIN: dict = dict(scenario="3v3", opponent="bot:positional")
+# The `default` preset's game, reward, network and warm start (train.py's main job).
+BASE_TRAIN: dict = dict(presets.DEFAULT_TRAIN)
 # TrainConfig's defaults for the branching methods (B0, G0) and the horizon H: 8,192 simulated
 # steps per update (tests/test_experiments.py checks them against TrainConfig).
 DEFAULT_GAMES, DEFAULT_GROUP, DEFAULT_HORIZON = 64, 4, 32
@@ -48,15 +48,17 @@ METHODS: tuple[str, ...] = ("absolute", "grpo-team", "grpo-branch", "grpo", "cri
 DESCRIPTIONS: dict[str, str] = {
     "absolute": "absolute return, no baseline (the traditional update)",
     "grpo-team": "GRPO, team group only (G = 1: each player vs its teammates' average)",
-    "grpo-branch": "GRPO, branch group only (credit weight 0: G outcomes of one state)",
+    "grpo-branch": "GRPO, branch group only (the team's return in G branches of one state)",
     "grpo": "GRPO, team and branch groups (the design's default estimator)",
     "critic": "MAPPO: learned critic of the global state, GAE",
     "grpo-cf": "GRPO, per-player counterfactual groups (common random numbers, one focal "
                "player's draws differ between the branches)",
 }
 
-# The full study's budget per seed: FULL_UPDATES updates of 8,192 simulated steps.
-FULL_UPDATES = 320
+# The full study's budget per seed: FULL_UPDATES updates of 8,192 simulated steps in the match
+# setting (3.3M steps), DRILL_UPDATES in each drill.
+FULL_UPDATES = 400
+DRILL_UPDATES = 160
 FULL_SEEDS = 5
 
 
@@ -67,8 +69,8 @@ def method_overrides(method: str, num_games: int, group_size: int) -> dict:
     table = {
         "absolute": dict(advantage="absolute", **flat),
         "grpo-team": dict(advantage="grpo", **flat),
-        "grpo-branch": dict(advantage="grpo", group_size=group_size, num_games=num_games,
-                            credit_weight=0.0),
+        "grpo-branch": dict(advantage="grpo-branch", group_size=group_size,
+                            num_games=num_games),
         "grpo": dict(advantage="grpo", group_size=group_size, num_games=num_games),
         "critic": dict(advantage="critic", **flat),
         "grpo-cf": dict(advantage="grpo-cf", group_size=group_size, num_games=num_games),

@@ -20,10 +20,9 @@ from agents.evaluation import merge_matches, wilson_interval
 
 REFERENCE = "absolute"  # the traditional update the claims are made against
 GRPO_FAMILY = ("grpo-team", "grpo-branch", "grpo", "grpo-cf")
-FIGURES = {"win_rate": "grpo_soccer_win_rate.png",
-           "grad_variance": "grpo_soccer_grad_variance.png",
-           "cooperation": "grpo_soccer_cooperation.png"}
-COOPERATION = (("passes_per_game", "passes per game"), ("pass_completion", "pass completion"),
+FIGURES = ("win_rate", "grad_variance", "cooperation")  # per setting: grpo_soccer_SETTING_KIND.png
+COOPERATION = (("passes_completed_per_game", "completed passes per game"),
+               ("passes_per_game", "passes per game"), ("pass_completion", "pass completion"),
                ("goals_after_pass_share", "goals after a pass"))
 
 
@@ -144,6 +143,22 @@ def variance_comparison(results: dict, method: str, kind: str) -> list[dict] | N
 # --- figures ------------------------------------------------------------------------------------
 
 
+def figure_name(setting: str, kind: str) -> str:
+    return f"grpo_soccer_{setting}_{kind}.png"
+
+
+def setting_view(results: dict, setting: str) -> dict:
+    """One setting's results in the shape the per-setting functions read: the study's
+    fields with "methods", "elo" (None in a drill) and the setting's name and updates."""
+    s = results["settings"][setting]
+    return {**results, "methods": s["methods"], "elo": s["elo"], "setting": setting,
+            "drill": s["drill"], "updates": s["updates"]}
+
+
+def _win_label(view: dict) -> str:
+    return "scoring rate" if view.get("drill") else "win rate"
+
+
 def write_figures(results: dict, figures_dir: str) -> dict[str, str]:
     import matplotlib  # lazy: only the figures need it (the report's text does not)
 
@@ -153,22 +168,30 @@ def write_figures(results: dict, figures_dir: str) -> dict[str, str]:
     os.makedirs(figures_dir, exist_ok=True)
     methods = list(results["methods"])
     colors = {m: plt.cm.tab10(i) for i, m in enumerate(methods)}
-    paths = {k: os.path.join(figures_dir, v) for k, v in FIGURES.items()}
+    paths = {k: os.path.join(figures_dir, figure_name(results["setting"], k)) for k in FIGURES}
+    win = _win_label(results)
 
-    fig, ax = plt.subplots(figsize=(7.5, 4.5))
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     for m in methods:
         e = results["methods"][m]
         x = np.asarray(e["curve"]["env_steps"], float) / 1e6
-        w = np.asarray(e["curve"]["win_rate"], float)
-        mean, sd = w.mean(axis=1), (w.std(axis=1, ddof=1) if w.shape[1] > 1 else 0 * w[:, 0])
-        ax.plot(x, mean, marker="o", ms=3, color=colors[m], label=m)
-        ax.fill_between(x, mean - sd, mean + sd, color=colors[m], alpha=0.15)
-    ax.set_xlabel("simulated steps per seed (millions, branch steps included)")
-    ax.set_ylabel("win rate vs bot:positional")
-    ax.set_title(f"Win rate over training: mean ± std over {results['study']['seeds']} seeds")
-    ax.set_ylim(-0.02, 1.02)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+        for ax, key in zip(axes, ("win_rate", "passes_completed_per_game")):
+            if key not in e["curve"]:  # (results from before completed passes were tracked)
+                continue
+            w = np.asarray(e["curve"][key], float)
+            mean = w.mean(axis=1)
+            sd = w.std(axis=1, ddof=1) if w.shape[1] > 1 else 0 * mean
+            ax.plot(x, mean, marker="o", ms=3, color=colors[m], label=m)
+            ax.fill_between(x, mean - sd, mean + sd, color=colors[m], alpha=0.15)
+    axes[0].set_ylabel(f"{win} vs bot:positional")
+    axes[0].set_ylim(-0.02, 1.02)
+    axes[1].set_ylabel("completed passes per game vs bot:positional")
+    for ax in axes:
+        ax.set_xlabel("simulated steps per seed (millions, branch steps included)")
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=8)
+    fig.suptitle(f"{results['setting']}: {win} and completed passes over training, mean ± std "
+                 f"over {results['study']['seeds']} seeds", fontsize=10)
     fig.tight_layout()
     fig.savefig(paths["win_rate"], dpi=90)
     plt.close(fig)
@@ -209,7 +232,7 @@ def write_figures(results: dict, figures_dir: str) -> dict[str, str]:
     fig.savefig(paths["grad_variance"], dpi=90)
     plt.close(fig)
 
-    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8))
+    fig, axes = plt.subplots(1, len(COOPERATION), figsize=(15, 3.8))
     for ax, (key, title) in zip(axes, COOPERATION):
         vals = [np.array([r[key] for r in final_rows(results["methods"][m], "positional")])
                 for m in methods]
@@ -220,7 +243,8 @@ def write_figures(results: dict, figures_dir: str) -> dict[str, str]:
         ax.set_xticks(range(len(methods)), methods, rotation=30, ha="right", fontsize=8)
         ax.set_title(f"{title} (vs positional)", fontsize=9)
         ax.grid(alpha=0.3, axis="y")
-    fig.suptitle("Cooperation of the final policies: mean ± std over seeds", fontsize=10)
+    fig.suptitle(f"{results['setting']}: cooperation of the final policies, mean ± std over "
+                 "seeds", fontsize=10)
     fig.tight_layout()
     fig.savefig(paths["cooperation"], dpi=90)
     plt.close(fig)
@@ -350,75 +374,87 @@ def conclusions(results: dict) -> list[str]:
 
     # Strength.
     elo = results["elo"]
-    idx = {p: i for i, p in enumerate(elo["players"])}
     lines.append("")
-    lines.append("**Strength** (not one of the claims, but what the updates are for). Rule: "
-                 "stronger than `absolute` when the Elo 95% intervals do not overlap.")
-    r_ref = idx[REFERENCE]
     ref_win = final_win_rates(methods[REFERENCE]).mean()
-    for m in others:
-        i = idx[m]
-        if elo["lo"][i] > elo["hi"][r_ref]:
-            verdict = "stronger than"
-        elif elo["hi"][i] < elo["lo"][r_ref]:
-            verdict = "weaker than"
-        else:
-            verdict = "not distinguishable from"
-        summary.setdefault("strength", {})[m] = verdict.rsplit(" ", 1)[0]
-        win = final_win_rates(methods[m]).mean()
-        lines.append(f"- `{m}`: **{verdict}** `absolute`: Elo {elo['rating'][i]:.0f} "
-                     f"[{elo['lo'][i]:.0f}, {elo['hi'][i]:.0f}] vs {elo['rating'][r_ref]:.0f} "
-                     f"[{elo['lo'][r_ref]:.0f}, {elo['hi'][r_ref]:.0f}]; final win rate vs "
-                     f"positional {_pct(win)} vs {_pct(ref_win)}.")
-    best = max((m for m in methods), key=lambda m: elo["rating"][idx[m]])
-    lines.append(f"- Highest Elo among the methods: `{best}`.")
+    if elo is None:  # a drill: the scoring rate against the defenders, all seeds' games pooled
+        lines.append("**Strength** (not one of the claims, but what the updates are for). Rule: "
+                     "stronger than `absolute` when the 95% intervals of the scoring rate "
+                     "against bot:positional (all seeds' games pooled) do not overlap.")
+        ref_ci = pooled(final_rows(methods[REFERENCE], "positional"))["ci95"]
+        for m in others:
+            ci = pooled(final_rows(methods[m], "positional"))["ci95"]
+            verdict = ("stronger than" if ci[0] > ref_ci[1] else "weaker than"
+                       if ci[1] < ref_ci[0] else "not distinguishable from")
+            summary.setdefault("strength", {})[m] = verdict.rsplit(" ", 1)[0]
+            lines.append(f"- `{m}`: **{verdict}** `absolute`: scoring rate "
+                         f"{_pct(final_win_rates(methods[m]).mean())} [{_pct(ci[0])}, "
+                         f"{_pct(ci[1])}] vs {_pct(ref_win)} [{_pct(ref_ci[0])}, "
+                         f"{_pct(ref_ci[1])}].")
+        best = max(methods, key=lambda m: final_win_rates(methods[m]).mean())
+        lines.append(f"- Highest scoring rate among the methods: `{best}`.")
+    else:
+        idx = {p: i for i, p in enumerate(elo["players"])}
+        lines.append("**Strength** (not one of the claims, but what the updates are for). Rule: "
+                     "stronger than `absolute` when the Elo 95% intervals do not overlap.")
+        r_ref = idx[REFERENCE]
+        for m in others:
+            i = idx[m]
+            if elo["lo"][i] > elo["hi"][r_ref]:
+                verdict = "stronger than"
+            elif elo["hi"][i] < elo["lo"][r_ref]:
+                verdict = "weaker than"
+            else:
+                verdict = "not distinguishable from"
+            summary.setdefault("strength", {})[m] = verdict.rsplit(" ", 1)[0]
+            win = final_win_rates(methods[m]).mean()
+            lines.append(f"- `{m}`: **{verdict}** `absolute`: Elo {elo['rating'][i]:.0f} "
+                         f"[{elo['lo'][i]:.0f}, {elo['hi'][i]:.0f}] vs "
+                         f"{elo['rating'][r_ref]:.0f} [{elo['lo'][r_ref]:.0f}, "
+                         f"{elo['hi'][r_ref]:.0f}]; final win rate vs positional {_pct(win)} "
+                         f"vs {_pct(ref_win)}.")
+        best = max((m for m in methods), key=lambda m: elo["rating"][idx[m]])
+        lines.append(f"- Highest Elo among the methods: `{best}`.")
 
     labels = (("variance_paired", "lower variance (same batches)"),
               ("variance_own", "lower variance (own parameters)"),
               ("stable", "more stable"), ("cooperative", "more cooperative"),
-              ("strength", "strength (Elo)"))
+              ("strength", "strength (Elo)" if elo is not None else "strength (scoring rate)"))
     table = _table(["compared with `absolute`"] + [f"`{m}`" for m in others],
                    [[label] + [summary.get(key, {}).get(m, "-") for m in others]
                     for key, label in labels if key in summary], "l" * (1 + len(others)))
     return table + ["", "Details, with the rule behind each verdict:", ""] + lines
 
 
-def render(results: dict, figures: dict[str, str]) -> str:
-    study, methods, machine = results["study"], results["methods"], results["machine"]
+def render_setting(results: dict, figures: dict[str, str]) -> list[str]:
+    """The markdown lines of one setting (`setting_view`)."""
+    study, methods = results["study"], results["methods"]
     S, names = study["seeds"], list(results["methods"])
     first = methods[names[0]]
-    out = ["# Does scoring players against the team average help? A reproduction on soccer", ""]
-    out += [
-        "The source document claims that scoring each player's action against the team's "
-        "average outcome in the same situation (team-relative GRPO) gives (1) more stable "
-        "updates, (2) lower variance and (3) more cooperative play than the traditional update "
-        "that uses the absolute reward. This report turns each claim into a measurement "
-        "(DESIGN.md section 6). Every method trains the same policy network with the same "
-        "loss, optimizer, hyperparameters, budget and seeds; only the advantage estimator "
-        "changes. All numbers below are computed by `experiments/report.py` from the raw "
-        "results; the verdicts are rules applied to them.", ""]
-    if study.get("name") == "quick":
-        out += ["> **This is a `--quick` run**: tiny networks, a few updates, a handful of "
-                "games. Its numbers test the pipeline, not the claims.", ""]
-    out += ["## Conclusions", ""] + conclusions(results) + [""]
+    setting, win = results["setting"], _win_label(results)
+    steps = first["env_steps"]
+    best = max(np.mean([r["win_rate"] for r in m["final"]["positional"]])
+               for m in methods.values())
+    if results["drill"]:
+        title = (f"## Drill `{setting}`: the learners attack bot:positional's defenders "
+                 "(an episode ends at a goal, a turnover or the time limit; its \"win\" is a "
+                 "goal)")
+    else:
+        title = f"## Match `{setting}` against bot:positional (the `default` preset's game)"
+    out = [title, "", "### Conclusions", ""] + conclusions(results) + [""]
     if study.get("name") != "quick":
-        steps = first["env_steps"]
-        best = max(np.mean([r["win_rate"] for r in m["final"]["positional"]])
-                   for m in methods.values())
-        out += ["**What limits these conclusions.** Each seed trained for "
-                f"{steps / 1e6:.1f}M simulated steps, so every method is still early in "
-                f"learning (the best final mean win rate against bot:positional is {best:.0%}). "
-                "The verdicts describe early learning at this budget, not converged play (the "
-                "`default` preset, the `grpo-branch` configuration trained much longer, is far "
-                "stronger: README, 'What it reaches today'). Where no method passes, the "
-                "cooperation claim cannot be tested; a longer study and a game where passing "
-                "pays are the next steps.", ""]
+        target = ("" if results["drill"] else
+                  " (the study's target for the match: at least 60%, past early learning)")
+        out += [f"**What limits these conclusions.** Each seed trained for "
+                f"{steps / 1e6:.1f}M simulated steps from its warm start; the best final mean "
+                f"{win} against bot:positional is {best:.0%}{target}. {S} seeds tell apart "
+                "only differences larger than the seeds' spread; see each verdict's rule.", ""]
 
-    out += ["## Setup", "",
-            f"Game: {first['train_config']['scenario']} against "
-            f"`{first['train_config']['opponent']}` (the `default` preset's game). {S} seeds per "
-            f"method, trained at once (vmapped); every method starts from the same {S} initial "
-            f"policies. Budget per seed: {first['updates']} updates x "
+    out += ["### Setup", "",
+            f"Game: `{first['train_config']['scenario']}` against "
+            f"`{first['train_config']['opponent']}`. {S} seeds per "
+            f"method, trained at once (vmapped); every method starts from the same {S} warm "
+            f"starts (behaviour clones of `{first['train_config']['imitate'] or 'nothing'}`). "
+            f"Budget per seed: {first['updates']} updates x "
             f"{first['env_steps_per_update']:,} simulated steps = {first['env_steps']:,} "
             f"steps (branch steps included), {first['samples_per_update']:,} learning "
             "samples per update for every method.", ""]
@@ -430,25 +466,24 @@ def render(results: dict, figures: dict[str, str]) -> str:
                      str(c["num_games"]), str(c["horizon"]), cw,
                      f"{methods[m]['env_steps_per_update']:,}",
                      f"{methods[m]['timing']['total_s']:.0f}"])
-    out += _table(["method", "description", "advantage", "G", "B", "H", "credit w.", "steps/update",
-                   "wall s"], rows, "lllrrrlrr")
+    out += _table(["method", "description", "advantage", "G", "B", "H", "credit w.",
+                   "steps/update", "wall s"], rows, "lllrrrlrr")
     c = first["train_config"]
     lr = f"lr {c['lr']:g}" + (f" annealed linearly to 0 over {c['lr_anneal_updates']} updates"
                               if c.get("lr_anneal_updates") else " (constant)")
     out += ["", f"Shared: {lr}, {c['epochs']} epochs x {c['num_minibatches']} "
             f"minibatches, clip {c['clip_eps']:g}, entropy {c['ent_coef']:g}, KL {c['kl_coef']:g},"
             f" gamma {c['gamma']:g}, policy MLP {tuple(c['hidden_sizes'])} {c['activation']}, "
-            f"ball-progress shaping {c['ball_progress_weight']}. `critic` adds a value network "
-            "of the same width. Credit weight: the per-player credit (touches, passes, shots, "
-            "goals) added to the team reward; team-relative scoring needs it (with 0 teammates "
-            "share one return), so only `grpo-branch` drops it. Strength differences between "
-            "`grpo-branch` and the others therefore mix the estimator with the reward; the "
-            "same-batch variance comparison does not (its absolute estimator scores the same "
-            "rewards).", ""]
+            f"ball-progress shaping {c['ball_progress_weight']}, reach-the-ball potential "
+            f"{c['ball_reach_weight']}, credit weight {c['credit_weight']} (the `default` "
+            "preset's reward: teammates share the team reward; each player's reach-the-ball "
+            "potential is its own, the per-player signal that `grpo-team` and `grpo` compare "
+            "teammates on and that `grpo-branch` and `grpo-cf` average into the team's "
+            "return). `critic` adds a value network of the same width.", ""]
 
     # 1. gradient variance
     K = study["variance_batches"]
-    out += ["## 1. Gradient variance", "",
+    out += ["### 1. Gradient variance", "",
             f"At each checkpoint the policy gradient (no entropy or KL term) is computed on {K} "
             "independent batches at fixed parameters, for every seed. The batches are a chain: "
             "each continues the trunk games where the previous one left them (fresh keys, "
@@ -491,33 +526,49 @@ def render(results: dict, figures: dict[str, str]) -> str:
             + (f" Same-batch pairing check: the two estimators' trunk games differ by at most "
                f"{max(gaps):g} (0: identical games)." if gaps else ""), ""]
 
+    cf_rows = []
+    for m in names:
+        var = methods[m]["variance"]
+        if var.get("independent_noise"):
+            rv = _values(var["own"]["relative_variance"])
+            ri = _values(var["independent_noise"]["relative_variance"])
+            cf_rows.append([f"`{m}`"] + [f"{_g(np.median(a))} vs {_g(np.median(b))}"
+                                         for a, b in zip(rv, ri)])
+    if cf_rows:
+        out += ["What the common random numbers do on their own: the same estimator at the "
+                "same parameters with common random numbers (its own) vs independent draws in "
+                "every branch (median over seeds; different games, so not paired):", ""]
+        out += _table(header, cf_rows) + [""]
+
     # 2. stability
     n_eval = study["eval_games"]
-    out += ["## 2. Stability", "",
+    out += ["### 2. Stability", "",
             f"Every seed's greedy policy plays {n_eval} games against bot:positional at "
             f"{study['eval_points']} evenly spaced points of training (and before it). One "
             f"check's sampling error is at most {0.5 / math.sqrt(n_eval):.1%} (binomial std), "
             "so drops smaller than about twice that are noise.", "",
-            f"![win rate]({figures['win_rate']})", ""]
+            f"![{win}]({figures['win_rate']})", ""]
     rows = []
     for m in names:
         st = stability(methods[m])
         rows.append([f"`{m}`", _mean_std(st["final"]), _mean_std(st["auc"]),
                      _pct(st["peak_drop"].mean()), _pct(st["worst_drop"].mean()),
                      _g(st["kl_p95"].mean()), f"{int(st['skipped'].sum())}"])
-    out += _table(["method", "final win rate (mean ± std over seeds)",
-                   "mean win rate over training", "drop from best check (mean)",
+    out += _table(["method", f"final {win} (mean ± std over seeds)",
+                   f"mean {win} over training", "drop from best check (mean)",
                    "largest fall between checks (mean)", "KL per update, p95",
                    "skipped minibatches"], rows)
-    out += ["", "Final win rate per seed: " + "; ".join(
+    out += ["", f"Final {win} per seed: " + "; ".join(
         f"`{m}` " + " ".join(_pct(w) for w in final_win_rates(methods[m])) for m in names)
         + f" ({study['final_games']} games each).", ""]
 
     # 3. strength
     bots = study["bots"]
-    out += ["## 3. Strength", "",
-            f"Final policies, {study['final_games']} games per seed and bot (half on each "
-            "side): mean ± std over seeds, and the 95% interval of all seeds' games pooled.", ""]
+    out += ["### 3. Strength", "",
+            f"Final policies, {study['final_games']} games per seed and bot"
+            + (" (the learners attack)" if results["drill"] else " (half on each side)")
+            + f": {win}, mean ± std over seeds, and the 95% interval of all seeds' games "
+            "pooled.", ""]
     rows = []
     for m in names:
         cells = [f"`{m}`"]
@@ -528,19 +579,22 @@ def render(results: dict, figures: dict[str, str]) -> str:
         rows.append(cells)
     out += _table(["method"] + [f"vs {b}" for b in bots], rows)
     elo = results["elo"]
-    order = np.argsort(elo["rating"])[::-1]
-    out += ["", f"Elo (Bradley-Terry maximum likelihood, mean 1000, bootstrap 95% intervals) "
-            f"from every method's games against the bots and a round robin among the methods "
-            f"(seed s against seed s, {study['h2h_games']} games per seed and pair):", ""]
-    out += _table(["player", "Elo", "95% interval"],
-                  [[f"`{elo['players'][i]}`", f"{elo['rating'][i]:.0f}",
-                    f"{elo['lo'][i]:.0f} - {elo['hi'][i]:.0f}"] for i in order])
-    if elo.get("head_to_head"):
-        out += ["", "Head to head (points per game of the first: win 1, draw 1/2): " + "; ".join(
-            f"{k} {v['points_per_game']:.2f}" for k, v in elo["head_to_head"].items()) + ".", ""]
+    if elo is not None:
+        order = np.argsort(elo["rating"])[::-1]
+        out += ["", f"Elo (Bradley-Terry maximum likelihood, mean 1000, bootstrap 95% intervals) "
+                "from every method's games against the bots and a round robin among the "
+                f"methods (seed s against seed s, {study['h2h_games']} games per seed and "
+                "pair):", ""]
+        out += _table(["player", "Elo", "95% interval"],
+                      [[f"`{elo['players'][i]}`", f"{elo['rating'][i]:.0f}",
+                        f"{elo['lo'][i]:.0f} - {elo['hi'][i]:.0f}"] for i in order])
+        if elo.get("head_to_head"):
+            out += ["", "Head to head (points per game of the first: win 1, draw 1/2): "
+                    + "; ".join(f"{k} {v['points_per_game']:.2f}"
+                                for k, v in elo["head_to_head"].items()) + ".", ""]
 
     # 4. cooperation
-    out += ["## 4. Cooperation", "",
+    out += ["### 4. Cooperation", "",
             "Final policies against bot:positional: mean ± std over seeds (pooled over all "
             "seeds' games in parentheses). A goal counts as after a pass when its scorer "
             "received a completed pass and nobody touched the ball in between.", "",
@@ -551,7 +605,7 @@ def render(results: dict, figures: dict[str, str]) -> str:
         p = pooled(rs)
         cells = [f"`{m}`"]
         for key, _ in COOPERATION:
-            fmt = _pct if key != "passes_per_game" else (lambda x: f"{x:.2f}")
+            fmt = (lambda x: f"{x:.2f}") if key.endswith("_per_game") else _pct
             cells.append(f"{_mean_std([r[key] for r in rs], fmt)} ({fmt(p[key])})")
         cells.append(f"{np.mean([r['goals_for'] for r in rs]):.2f} - "
                      f"{np.mean([r['goals_against'] for r in rs]):.2f}")
@@ -560,34 +614,62 @@ def render(results: dict, figures: dict[str, str]) -> str:
     out += _table(["method"] + [t for _, t in COOPERATION] + ["goals for - against",
                                                               "shots per game"], rows)
 
-    # reproduction
+    out += ["", "Per method (s): " + "; ".join(
+        f"`{m}` " + ", ".join(f"{k[:-2]} {v:.0f}" for k, v in methods[m]["timing"].items())
+        for m in names) + ".", ""]
+    return out
+
+
+def render(results: dict, figures: dict[str, dict[str, str]]) -> str:
+    """The whole report: an introduction, one section per setting, how to reproduce it."""
+    study, machine = results["study"], results["machine"]
+    settings = list(results["settings"])
+    out = ["# Does scoring players against the team average help? A reproduction on soccer", ""]
+    out += [
+        "The source document claims that scoring each player's action against the team's "
+        "average outcome in the same situation (team-relative GRPO) gives (1) more stable "
+        "updates, (2) lower variance and (3) more cooperative play than the traditional update "
+        "that uses the absolute reward. This report turns each claim into a measurement "
+        "(DESIGN.md section 6), in a 3v3 match and in passing drills. Every method trains the "
+        "same policy network with the same loss, optimizer, hyperparameters, reward, warm start, "
+        "budget and seeds; only the advantage estimator changes. All numbers below are computed "
+        "by `experiments/report.py` from the raw results; the verdicts are rules applied to "
+        "them.", ""]
+    if study.get("name") == "quick":
+        out += ["> **This is a `--quick` run**: tiny networks, a few updates, a handful of "
+                "games. Its numbers test the pipeline, not the claims.", ""]
+    out += ["Settings: " + ", ".join(f"`{s}`" for s in settings) + ".", ""]
+    for setting in settings:
+        out += render_setting(setting_view(results, setting), figures[setting])
     devices = ", ".join(machine["devices"])
-    out += ["", "## Reproduce", "", "```bash", results["command"], "```", "",
+    out += ["## Reproduce", "", "```bash", results["command"], "```", "",
             f"- Machine: {machine['cpu']} ({machine['cpu_count']} CPUs"
             + (f", {machine['memory_gib']} GiB" if machine.get("memory_gib") else "")
             + f"), {machine['platform']}; Python {machine['python']}, jax {machine['jax']} "
             f"({machine['backend']}: {devices}), flax {machine['flax']}, optax "
             f"{machine['optax']}.",
-            f"- Started {results['started']}; wall time {results['wall_s'] / 60:.1f} min "
-            f"(final matches {results['final_eval_s']:.0f} s).",
-            "- Per method (s): " + "; ".join(
-                f"`{m}` " + ", ".join(f"{k[:-2]} {v:.0f}" for k, v in methods[m]["timing"].items())
-                for m in names) + ".",
-            "- Raw results: the JSON file next to this report (or `results.json` of the run "
+            f"- Assembled {results['started']}; the units' wall times are in each setting's "
+            "last line (a study runs across sittings: each finished (setting, method) is kept "
+            "and a rerun continues from the next).",
+            "- Raw results: the JSON file next to this report (or `results.json` of the study "
             "directory); `python -m experiments.report RESULTS.json --out REPORT.md` rewrites "
             "this report and its figures from it.",
-            "- One method alone with train.py: `python train.py --preset exp-grpo` (also "
-            "`exp-absolute`, `exp-grpo-team`, `exp-grpo-branch`, `exp-critic`).", ""]
+            "- One method of the match alone with train.py: `python train.py --preset exp-grpo` "
+            "(also `exp-absolute`, `exp-grpo-team`, `exp-grpo-branch`, `exp-critic`, "
+            "`exp-grpo-cf`).", ""]
     return "\n".join(out)
 
 
 def write_report(results: dict, path: str) -> str:
     """Write the markdown report to `path` and its figures to figures/ beside it."""
     base = os.path.dirname(os.path.abspath(path))
-    paths = write_figures(results, os.path.join(base, "figures"))
-    rel = {k: os.path.relpath(v, base).replace(os.sep, "/") for k, v in paths.items()}
+    figures = {}
+    for setting in results["settings"]:
+        paths = write_figures(setting_view(results, setting), os.path.join(base, "figures"))
+        figures[setting] = {k: os.path.relpath(v, base).replace(os.sep, "/")
+                            for k, v in paths.items()}
     with open(path, "w") as f:
-        f.write(render(results, rel))
+        f.write(render(results, figures))
     return path
 
 

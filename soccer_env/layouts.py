@@ -32,11 +32,14 @@ class Layout(NamedTuple):
     min_team_size: the smallest team size it can place (drills place specific players).
     place: `place(config, u) -> State` from `num_uniforms(config)` U(0, 1) numbers `u`.
     description: one line for humans.
+    symmetric: both teams start alike (a match), so either side plays the same game; in a
+        drill the left team attacks and the right defends, so a player is evaluated on the left.
     """
 
     min_team_size: int
     place: Callable[[Any, jax.Array], State]
     description: str
+    symmetric: bool = False
 
 
 # ---------------------------------------------------------------------------------------------
@@ -171,7 +174,7 @@ def drill(ball, left_others=(), right=()) -> Callable[[Any, jax.Array], State]:
 
 
 LAYOUTS: dict[str, Layout] = {
-    "match": Layout(1, _kickoff, "a full match from a kickoff by a random team"),
+    "match": Layout(1, _kickoff, "a full match from a kickoff by a random team", symmetric=True),
     "empty_goal": Layout(
         1, drill((0.3, 0.0)),
         "one attacker with the ball in the opponent half, nobody defending"),

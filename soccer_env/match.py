@@ -140,11 +140,13 @@ def play(env: SoccerEnv, a: Player, b: Player, key: jax.Array, games: int,
 
 
 def head_to_head(env: SoccerEnv, a: Player, b: Player, key: jax.Array, games: int,
-                 steps: int | None = None, games_name: str = "games") -> dict[str, np.ndarray]:
+                 steps: int | None = None, games_name: str = "games",
+                 both_sides: bool = True) -> dict[str, np.ndarray]:
     """Counters [games, 2] from a's side (index 0 = a) of `games` games, a on the left in the
-    first half of them and on the right in the rest: one compiled program for both sides."""
+    first half of them and on the right in the rest (with `both_sides=False`, on the left in
+    all of them: a drill's attacking side): one compiled program for both sides."""
     games, steps = check_args(env, games, steps, games_name)
-    a_side = (np.arange(games) >= games // 2).astype(np.int32)
+    a_side = ((np.arange(games) >= games // 2) & both_sides).astype(np.int32)
     counters, _ = _run(env, a, b, jax.random.split(key, games), steps, a_side, False)
     return from_a_side(counters, a_side)
 

@@ -306,4 +306,4 @@ def test_gae_with_truncations_matches_reference_and_broadcasts_over_players():
 
 def test_public_names():
     assert agents.group_advantages is group_advantages
-    assert set(agents.ADVANTAGES) == {"grpo", "absolute", "critic", "grpo-cf"}
+    assert set(agents.ADVANTAGES) == {"grpo", "absolute", "critic", "grpo-branch", "grpo-cf"}

@@ -127,11 +127,14 @@ def test_common_random_numbers_share_the_draws_of_every_learner_but_the_free_one
 
 
 def _fake_rollout(team_returns, free, active=None):
-    """A one-step rollout whose team of 2 gets `team_returns` [B, G] (each player the same)."""
+    """A one-step rollout whose team of 2 gets `team_returns` [B, G] (each player the same) or
+    [B, G, 2] (each player its own)."""
     team_returns = jnp.asarray(team_returns, jnp.float32)
-    b, g = team_returns.shape
+    b, g = team_returns.shape[:2]
     f32 = lambda *shape: jnp.zeros(shape, jnp.float32)  # noqa: E731
-    rewards = jnp.broadcast_to(team_returns[:, :, None, None, None], (b, g, 1, 1, 2))
+    if team_returns.ndim == 2:
+        team_returns = jnp.stack([team_returns] * 2, -1)
+    rewards = team_returns[:, :, None, None, :]
     transitions = Transition(
         obs=f32(b, g, 1, 1, 2, 3), action_mask=jnp.ones((b, g, 1, 1, 2, 5), bool),
         actions=jnp.zeros((b, g, 1, 1, 2), jnp.int32), log_probs=f32(b, g, 1, 1, 2),
@@ -152,15 +155,53 @@ def test_the_focal_players_better_branches_get_the_positive_advantage():
     out = compute_advantages(CF, _fake_rollout(returns, free))
     adv = np.asarray(out.advantages[:, :, 0, 0])  # [B, G, T]
     w = np.asarray(out.weights[:, :, 0, 0])
+    centred = returns - returns.mean(1, keepdims=True)
     for b in range(2):
         focal = int(np.flatnonzero(np.asarray(free[b, 0]))[0])
-        want = (returns[b] - returns[b].mean()) / (returns[b].std() + 1e-8)
+        want = centred[b] / (centred.std() + 1e-8)  # the std over the batch's scored samples
         np.testing.assert_allclose(adv[b, :, focal], want, rtol=1e-5, atol=1e-6)
         np.testing.assert_array_equal(w[b, :, focal], 1.0)
         np.testing.assert_array_equal(w[b, :, 1 - focal], 0.0)  # teammates are not scored
         np.testing.assert_array_equal(adv[b, :, 1 - focal], 0.0)
     assert adv[0, 0, 1] > 0 and adv[0, 3, 1] > 0 and adv[0, 1, 1] < 0
     assert adv[1, 2, 0] < 0 < adv[1, 0, 0]
+
+
+def test_grpo_branch_scores_every_player_by_the_teams_return_over_the_branches():
+    """Players with their own returns (per-player shaping): grpo-branch gives both teammates
+    the same advantage, the team mean's deviation over the branches, on every sample; grpo's
+    (branch, teammate) group does not."""
+    returns = np.array([[[1.0, 0.0], [0.0, 0.4], [2.0, 1.0], [0.5, 0.5]],
+                        [[0.2, 0.1], [0.2, 0.3], [-1.0, 0.0], [0.2, 0.2]]])
+    free = jnp.array([[[False, True]], [[True, False]]])
+    branch = CF.replace(advantage="grpo-branch")
+    out = compute_advantages(branch, _fake_rollout(returns, free))
+    adv = np.asarray(out.advantages[:, :, 0, 0])  # [B, G, T]
+    np.testing.assert_array_equal(np.asarray(out.weights), 1.0)
+    team = returns.mean(-1)
+    want = (team - team.mean(1, keepdims=True)) / (team.std(1, keepdims=True) + 1e-8)
+    np.testing.assert_allclose(adv, np.stack([want] * 2, -1), rtol=1e-5, atol=1e-6)
+    # grpo-cf: the same groups, on the focal players, normalized over the batch.
+    cf = compute_advantages(CF.replace(normalize_std=False), _fake_rollout(returns, free))
+    centred = np.stack([team - team.mean(1, keepdims=True)] * 2, -1)
+    np.testing.assert_allclose(np.asarray(cf.advantages[:, :, 0, 0]),
+                               centred * np.asarray(cf.weights[:, :, 0, 0]), atol=1e-6)
+    grpo = np.asarray(compute_advantages(CF.replace(advantage="grpo"),
+                                         _fake_rollout(returns, free)).advantages[:, :, 0, 0])
+    assert not np.allclose(grpo[..., 0], grpo[..., 1])
+
+
+def test_a_focal_choice_that_changes_almost_nothing_gets_almost_no_advantage():
+    """With common random numbers a group can differ by rounding-level amounts only: scaled by
+    the batch's std its advantages stay about 0, while a per-group std (grpo-branch) would
+    make them as large as a real difference's."""
+    returns = np.array([[1.0, 0.0, 0.0, 0.5], [0.2, 0.2 + 1e-6, 0.2 - 1e-6, 0.2]])
+    free = jnp.array([[[True, False]], [[True, False]]])
+    cf = np.asarray(compute_advantages(CF, _fake_rollout(returns, free)).advantages)
+    assert np.abs(cf[1]).max() < 1e-4 and np.abs(cf[0]).max() > 0.5
+    branch = np.asarray(compute_advantages(CF.replace(advantage="grpo-branch"),
+                                           _fake_rollout(returns, free)).advantages)
+    assert np.abs(branch[1]).max() > 0.5
 
 
 def test_the_group_is_the_branches_of_one_trunk_state():

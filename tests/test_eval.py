@@ -92,6 +92,19 @@ def test_stronger_bot_wins_and_statistics_are_consistent(positional):
     assert 0.0 <= out["possession"] <= 1.0 and 0.0 <= out["pass_completion"] <= 1.0
 
 
+def test_a_drill_is_evaluated_on_its_attacking_side():
+    """In a drill the right team only defends: by default every game puts the evaluated
+    player on the left (the attackers), and both_sides=True still splits them."""
+    env = soccer_env.make("3v1_with_keeper")
+    bot = players.resolve("bot:positional", env)
+    out = evaluation.evaluate(env, bot, bot, jax.random.PRNGKey(2), games=16)
+    assert out["games_as_left"] == out["games"] == 16 and list(out["by_side"]) == ["left"]
+    assert out["goals_for"] > out["goals_against"]  # the attackers score, the defenders hardly
+    both = evaluation.evaluate(env, bot, bot, jax.random.PRNGKey(2), games=16, both_sides=True)
+    assert both["games_as_left"] == 8 and set(both["by_side"]) == {"left", "right"}
+    assert evaluation.evaluate(env, bot, bot, jax.random.PRNGKey(2), games=1)["games"] == 1
+
+
 def test_evaluate_rejects_too_few_games(positional):
     with pytest.raises(ValueError, match="games"):
         evaluation.evaluate(ENV, positional, positional, jax.random.PRNGKey(0), games=1)

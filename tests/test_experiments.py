@@ -27,8 +27,8 @@ def test_presets_share_the_default_game_and_budget():
     defaults = TrainConfig()
     assert (presets.DEFAULT_GAMES, presets.DEFAULT_GROUP, presets.DEFAULT_HORIZON) == (
         defaults.num_games, defaults.group_size, defaults.horizon)
-    default_game = registry.get("default").train
-    assert presets.BASE_TRAIN == {k: default_game[k] for k in ("scenario", "opponent")}
+    # The default preset's game, reward, network and warm start.
+    assert presets.BASE_TRAIN == registry.get("default").train == registry.DEFAULT_TRAIN
     configs = {}
     for m in presets.METHODS:
         # Registered through the entry point (train.py does not import experiments).
@@ -41,12 +41,14 @@ def test_presets_share_the_default_game_and_budget():
     steps = {c.num_games * c.group_size * c.horizon for c in configs.values()}
     assert steps == {8192}
     # Only the advantage estimator and the batch shape it needs differ.
-    varying = {"advantage", "group_size", "num_games", "credit_weight"}
+    varying = {"advantage", "group_size", "num_games"}
     reference = dataclasses.asdict(configs["grpo"])
     for c in configs.values():
         diff = {k for k, v in dataclasses.asdict(c).items() if reference[k] != v}
         assert diff <= varying, diff
-    assert configs["grpo-branch"].credit_weight == 0.0
+    assert configs["grpo"] == registry.get("default").configs()[0].replace(
+        lr_anneal_updates=configs["grpo"].lr_anneal_updates)  # the default preset's estimator
+    assert configs["grpo-branch"].advantage == "grpo-branch"
     assert configs["grpo-team"].group_size == 1 and configs["grpo-team"].advantage == "grpo"
     assert configs["absolute"].advantage == "absolute" and configs["critic"].advantage == "critic"
 
@@ -58,10 +60,17 @@ def test_study_config_validates_and_cli_overrides():
         study.StudyConfig(updates=10, eval_points=4)
     with pytest.raises(ValueError, match="StudyConfig.final_games"):
         study.StudyConfig(eval_games=128, final_games=200)
+    with pytest.raises(ValueError, match="StudyConfig.settings.*3v1_with_keeper"):
+        study.StudyConfig(settings=("3v3", "4v4"))
+    with pytest.raises(ValueError, match="StudyConfig.drill_updates"):
+        study.StudyConfig(drill_updates=10, eval_points=4)
+    assert [study.is_drill(s) for s in study.SETTINGS] == [False, True, True]
+    assert study.StudyConfig().setting_updates("3v1_with_keeper") == presets.DRILL_UPDATES
     full = study.config_from_args(study._parse([]))
     assert full.seeds >= 5 and full.variance_batches >= 32 and not full.fast_compile
-    quick = study.config_from_args(study._parse(["--quick", "--steps", "1000", "--seeds", "3"]))
-    assert quick.name == "quick" and quick.seeds == 3
+    quick = study.config_from_args(study._parse(["--quick", "--steps", "1000", "--seeds", "3",
+                                                 "--settings", "3v3"]))
+    assert quick.name == "quick" and quick.seeds == 3 and quick.settings == ("3v3",)
     per_update = 4 * 2 * 8  # the quick base: 4 games x 2 branches x 8 steps
     assert quick.updates % quick.eval_points == 0
     assert quick.updates * per_update >= 1000 > (quick.updates - quick.eval_points) * per_update
@@ -144,10 +153,15 @@ def test_relative_variance_of_pytrees_unresolved_signal_and_correlated_batches()
 # --- the quick study end to end ---------------------------------------------------------------
 
 
+# The quick study with two of its methods (the reference and grpo-cf, which has every
+# optional measurement): both settings, every step of the pipeline, half the compilation.
+SUITE = dataclasses.replace(study.QUICK, methods=("absolute", "grpo-cf"))
+
+
 @pytest.fixture(scope="module")
 def quick_study(tmp_path_factory):
     out = tmp_path_factory.mktemp("study")
-    results = study.run_study(study.QUICK, str(out), command="pytest quick study")
+    results = study.run_study(SUITE, str(out), command="pytest quick study")
     return out, results
 
 
@@ -170,49 +184,89 @@ def test_quick_study_writes_results_and_the_report_tables(quick_study):
     with open(out / "results.json") as f:
         saved = json.load(f)
     assert saved["study"]["name"] == "quick"
-    methods = list(presets.METHODS)
-    assert list(saved["methods"]) == methods
-    q = study.QUICK
-    budgets = {saved["methods"][m]["env_steps"] for m in methods}
-    assert len(budgets) == 1  # same simulated steps for every method
-    for m in methods:
-        e = saved["methods"][m]
-        assert len(e["curve"]["win_rate"]) == q.eval_points + 1
-        assert all(len(row) == q.seeds for row in e["curve"]["win_rate"])
-        var = e["variance"]
-        assert var["progress"] == [0.0, 0.5, 1.0]
-        assert np.all(np.asarray(var["own"]["trace"]) > 0)
-        if m == "absolute":
-            assert var["paired"] is None
-        else:  # the absolute estimator saw exactly the same games
-            assert var["paired_with"] == "absolute" and var["paired_gap"] == [0.0, 0.0, 0.0]
-        assert set(e["final"]) == set(q.bots)
-        assert all(r["games"] == q.final_games for r in e["final"]["positional"])
-    elo = saved["elo"]
-    assert elo["players"] == methods + [f"bot:{b}" for b in q.bots]
-    assert all(np.isfinite([r, lo, hi]).all() and lo <= hi
-               for r, lo, hi in zip(elo["rating"], elo["lo"], elo["hi"]))
+    methods = list(SUITE.methods)
+    q = SUITE
+    assert list(saved["settings"]) == list(q.settings) == ["3v3", "3v1_with_keeper"]
+    for setting, s in saved["settings"].items():
+        assert list(s["methods"]) == methods and s["drill"] == study.is_drill(setting)
+        budgets = {s["methods"][m]["env_steps"] for m in methods}
+        assert len(budgets) == 1  # same simulated steps for every method
+        for m in methods:
+            e = s["methods"][m]
+            assert e["train_config"]["scenario"] == setting
+            assert len(e["curve"]["win_rate"]) == q.eval_points + 1
+            assert all(len(row) == q.seeds for row in e["curve"]["win_rate"])
+            assert all(len(row) == q.seeds for row in e["curve"]["passes_completed_per_game"])
+            var = e["variance"]
+            assert var["progress"] == [0.0, 0.5, 1.0]
+            assert np.all(np.asarray(var["own"]["trace"]) > 0)
+            if m == "absolute":
+                assert var["paired"] is None
+            else:  # the absolute estimator saw exactly the same games
+                assert var["paired_with"] == "absolute" and var["paired_gap"] == [0.0, 0.0, 0.0]
+            # Common random numbers on their own: grpo-cf with independent draws as well.
+            assert ("independent_noise" in var) == (m == "grpo-cf")
+            assert set(e["final"]) == set(q.bots)
+            assert all(r["games"] == q.final_games for r in e["final"]["positional"])
+            if s["drill"]:  # the learners attack in every game
+                assert all(r["games_as_left"] == r["games"] for r in e["final"]["positional"])
+        elo = s["elo"]
+        if s["drill"]:
+            assert elo is None
+            continue
+        assert elo["players"] == methods + [f"bot:{b}" for b in q.bots]
+        assert all(np.isfinite([r, lo, hi]).all() and lo <= hi
+                   for r, lo, hi in zip(elo["rating"], elo["lo"], elo["hi"]))
 
     markdown = (out / "report.md").read_text()
-    for heading in ("## Conclusions", "## 1. Gradient variance", "## 2. Stability",
-                    "## 3. Strength", "## 4. Cooperation", "## Reproduce"):
+    for heading in ("## Match `3v3`", "## Drill `3v1_with_keeper`", "### Conclusions",
+                    "### 1. Gradient variance", "### 2. Stability", "### 3. Strength",
+                    "### 4. Cooperation", "## Reproduce"):
         assert heading in markdown
-    for heading in ("Each method at its own parameters", "## 2. Stability", "## 3. Strength",
-                    "## 4. Cooperation"):
-        rows = _table_rows(markdown, heading)
-        assert [r[0] for r in rows] == [f"`{m}`" for m in methods], heading
-    paired = _table_rows(markdown, "on the same batches")
-    assert [r[0] for r in paired] == [f"`{m}`" for m in methods if m != "absolute"]
+    for setting in q.settings:
+        part = markdown.split(f"`{setting}`", 1)[1]
+        for heading in ("Each method at its own parameters", "### 2. Stability",
+                        "### 3. Strength", "### 4. Cooperation"):
+            rows = _table_rows(part, heading)
+            assert [r[0] for r in rows] == [f"`{m}`" for m in methods], (setting, heading)
+        paired = _table_rows(part, "on the same batches")
+        assert [r[0] for r in paired] == [f"`{m}`" for m in methods if m != "absolute"]
+        assert [r[0] for r in _table_rows(part, "on their own")] == ["`grpo-cf`"]
+        for kind in report.FIGURES:
+            name = report.figure_name(setting, kind)
+            path = out / "figures" / name
+            assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+            assert f"(figures/{name})" in markdown
     assert "pytest quick study" in markdown and "jax " in markdown
-    for name in report.FIGURES.values():
-        path = out / "figures" / name
-        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-        assert f"(figures/{name})" in markdown
     # The report is a function of results.json: regenerating it gives the same text.
     again = out / "again.md"
     assert report.main([str(out / "results.json"), "--out", str(again)]) == 0
     assert again.read_text() == markdown
     assert re.search(r"\| lower variance \(same batches\) \|", markdown)
+    assert "strength (scoring rate)" in markdown and "strength (Elo)" in markdown
+
+
+def test_a_rerun_continues_from_the_finished_units(quick_study, tmp_path, capsys):
+    """The same study again trains nothing and gives the same results; a unit computed with
+    another configuration is refused, naming its file, and is left as it was."""
+    out, results = quick_study
+    units = sorted(out.glob("*/*.json"))
+    assert {u.name for u in units} >= {f"{m}.json" for m in SUITE.methods} | {"clone.json"}
+    before = {u: u.stat().st_mtime_ns for u in units}
+    again = study.run_study(SUITE, str(out), str(tmp_path / "r.md"), command="again")
+    log = capsys.readouterr().out
+    assert "trained" not in log and log.count("kept from an earlier run") == 4
+    assert {u: u.stat().st_mtime_ns for u in units} == before
+    for setting, s in results["settings"].items():
+        assert again["settings"][setting]["methods"] == json.loads(json.dumps(s["methods"]))
+        assert again["settings"][setting]["elo"] == json.loads(json.dumps(s["elo"]))
+    other = dataclasses.replace(SUITE, final_games=24)
+    with pytest.raises(study.StudyDirError, match="absolute.json.*another configuration"):
+        study.run_study(other, str(out), str(tmp_path / "r2.md"))
+    assert {u: u.stat().st_mtime_ns for u in units} == before
+    code = study.main(["--quick", "--methods", "absolute,grpo-cf", "--out", str(out),
+                       "--final-games", "24"])
+    assert code == 2 and "another configuration" in capsys.readouterr().err
 
 
 def test_report_verdicts_follow_the_numbers():
@@ -238,6 +292,7 @@ def test_report_verdicts_follow_the_numbers():
 
     results = {
         "study": {"seeds": seeds},
+        "drill": False,
         "methods": {"absolute": entry(20.0, None, [50] * seeds, 0.5, 0.1, 0.0),
                     "grpo": entry(5.0, 25.0, [20, 40, 60, 80, 50], 3.0, 0.4, 0.1),
                     # Like absolute within the tolerances: ties everywhere.

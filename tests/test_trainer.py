@@ -65,13 +65,14 @@ LEARN_UPDATES = 30
     (dict(credit_weight=float("inf")), "credit_weight"),
     (dict(env_overrides=(("team_size", 0),)), "team_size"),
     (dict(scenario="empty_goal", group_size=1), "group_size"),
-    (dict(group_size=1, credit_weight=0.0), "credit_weight=0"),
+    (dict(group_size=1, credit_weight=0.0), "per-player reward terms"),
     (dict(difficulty_step=-0.1), "difficulty_step"),
     (dict(difficulty_step=True), "difficulty_step"),
     (dict(opponent="bot:chaser", difficulty_step=0.01), "difficulty_step"),
     (dict(opponent="self", difficulty_step=0.01), "difficulty_step"),
     (dict(branch_noise="shared"), "branch_noise"),
     (dict(advantage="grpo-cf", group_size=1), "group_size"),
+    (dict(advantage="grpo-branch", group_size=1), "group_size"),
     (dict(advantage="grpo-cf", opponent="self"), "opponent"),
 ])
 def test_config_rejects_bad_values_naming_the_field(changes, field):
@@ -300,7 +301,8 @@ def test_critic_masks_a_time_limit_step(fake_rollout):
 # (grpo-cf refuses self-play: test_config_rejects_bad_values_naming_the_field).
 TRACED = [(advantage, noise, opponent)
           for advantage, noise in (("grpo", None), ("absolute", None), ("critic", None),
-                                   ("grpo-cf", None), ("grpo", "common"), ("absolute", "focal"))
+                                   ("grpo-branch", None), ("grpo-cf", None), ("grpo", "common"),
+                                   ("absolute", "focal"))
           for opponent in ("bot:chaser", "self")
           if not (advantage == "grpo-cf" and opponent == "self")]
 

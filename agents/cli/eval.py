@@ -113,8 +113,7 @@ def format_table(result: dict) -> str:
              f"{result['saves_per_game']:.2f}"),
             ("possession", f"{result['possession']:.1%}"),
             ("keeper in own third", f"{result['keeper_home_share']:.1%}")]
-    for side in ("left", "right"):
-        s = result["by_side"][side]
+    for side, s in result["by_side"].items():
         rows.append((f"as {side}: win rate", f"{s['win_rate']:.1%} of {s['games']}"))
     width = max(len(k) for k, _ in rows)
     return "\n".join(f"{k:<{width}}  {v}" for k, v in rows)
