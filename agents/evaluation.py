@@ -120,6 +120,8 @@ def merge_matches(parts: list[dict]) -> dict:
     passes = total("passes_per_game")
     goals = total("goals_for")
     out = {k: sum(p[k] for p in parts) for k in ("games", "win", "draw", "loss")}
+    if all("games_as_left" in p for p in parts):  # (older results lack it)
+        out["games_as_left"] = sum(p["games_as_left"] for p in parts)
     out["win_rate"] = out["win"] / games
     for k in ("goals_for", "goals_against", "passes_per_game", "shots_per_game", "possession"):
         out[k] = total(k) / games

@@ -6,6 +6,7 @@
     python train.py --preset exp-grpo      # one method of the study alone
 
 Modules: `presets` (the six methods, one budget), `grad_variance` (the gradient-variance
-estimator and its probe), `study` (training, measurements, results.json), `report` (tables,
+estimator and its probe), `passmap` (pass maps and a goal after a pass from recorded games),
+`study` (settings, resumable units, training, measurements, results.json), `report` (tables,
 figures and conclusions computed from results.json).
 """

@@ -17,10 +17,12 @@ import sys
 import numpy as np
 
 from agents.evaluation import merge_matches, wilson_interval
+from experiments.passmap import length_histogram
 
 REFERENCE = "absolute"  # the traditional update the claims are made against
 GRPO_FAMILY = ("grpo-team", "grpo-branch", "grpo", "grpo-cf")
-FIGURES = ("win_rate", "grad_variance", "cooperation")  # per setting: grpo_soccer_SETTING_KIND.png
+# Per setting: grpo_soccer_SETTING_KIND.png ("pass_map" only with recorded passes).
+FIGURES = ("win_rate", "grad_variance", "cooperation", "pass_map")
 COOPERATION = (("passes_completed_per_game", "completed passes per game"),
                ("passes_per_game", "passes per game"), ("pass_completion", "pass completion"),
                ("goals_after_pass_share", "goals after a pass"))
@@ -152,7 +154,7 @@ def setting_view(results: dict, setting: str) -> dict:
     fields with "methods", "elo" (None in a drill) and the setting's name and updates."""
     s = results["settings"][setting]
     return {**results, "methods": s["methods"], "elo": s["elo"], "setting": setting,
-            "drill": s["drill"], "updates": s["updates"]}
+            "drill": s["drill"], "updates": s["updates"], "passes": s.get("passes")}
 
 
 def _win_label(view: dict) -> str:
@@ -247,6 +249,42 @@ def write_figures(results: dict, figures_dir: str) -> dict[str, str]:
                  "seeds", fontsize=10)
     fig.tight_layout()
     fig.savefig(paths["cooperation"], dpi=90)
+    plt.close(fig)
+
+    passes = results.get("passes")
+    if not passes:
+        del paths["pass_map"]
+        return paths
+    from soccer_env import scenario_config  # lazy: only the pass map needs the pitch
+
+    cfg = scenario_config(results["setting"])
+    half_l, half_w = cfg.field_length / 2, cfg.field_width / 2
+    cols = min(3, len(methods))
+    rows = math.ceil(len(methods) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.4 * rows), squeeze=False)
+    for ax in axes.flat[len(methods):]:
+        ax.axis("off")
+    for ax, m in zip(axes.flat, methods):
+        ax.add_patch(plt.Rectangle((-half_l, -half_w), 2 * half_l, 2 * half_w, fill=False,
+                                   lw=1, color="0.4"))
+        ax.plot([0, 0], [-half_w, half_w], color="0.7", lw=0.8)
+        ax.plot([half_l, half_l], [-cfg.goal_width / 2, cfg.goal_width / 2], color="k", lw=3)
+        pm = passes["maps"][m]
+        for key, color in (("completed", "tab:green"), ("intercepted", "tab:red")):
+            for x0, y0, x1, y1 in pm[key]:
+                ax.annotate("", (x1, y1), (x0, y0), arrowprops=dict(
+                    arrowstyle="->", color=color, alpha=0.45, lw=0.8))
+        ax.set_xlim(-half_l - 1, half_l + 1)
+        ax.set_ylim(-half_w - 1, half_w + 1)
+        ax.set_aspect("equal")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(f"{m}: {len(pm['completed'])} completed, {len(pm['intercepted'])} "
+                     f"intercepted\nin {pm['games']} games", fontsize=8)
+    fig.suptitle(f"{results['setting']}: passes of the final policies against bot:positional "
+                 "(attacking to the right; green completed, red intercepted)", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(paths["pass_map"], dpi=90)
     plt.close(fig)
     return paths
 
@@ -613,6 +651,22 @@ def render_setting(results: dict, figures: dict[str, str]) -> list[str]:
         rows.append(cells)
     out += _table(["method"] + [t for _, t in COOPERATION] + ["goals for - against",
                                                               "shots per game"], rows)
+    passes = results.get("passes")
+    if passes and "pass_map" in figures:
+        pm = passes["maps"]
+        games = next(iter(pm.values()))["games"]
+        out += ["", f"Where the passes go: every pass of {games} recorded games per method "
+                "against bot:positional (the seeds' games together), from where it was struck "
+                "to where it was taken, attacking to the right.", "",
+                f"![pass maps]({figures['pass_map']})", ""]
+        out += _table(["method", "completed", "intercepted", "completed: < 5 m", "5-10 m",
+                       "10-15 m", "> 15 m"],
+                      [[f"`{m}`", str(len(pm[m]["completed"])), str(len(pm[m]["intercepted"]))]
+                       + [str(n) for n in length_histogram(pm[m]["completed"])] for m in names])
+        if passes.get("gif_method") and figures.get("goal_gif"):
+            out += ["", f"A goal right after a pass by `{passes['gif_method']}` (the best method "
+                    "against bot:positional that scored one in those games):", "",
+                    f"![goal after a pass]({figures['goal_gif']})"]
 
     out += ["", "Per method (s): " + "; ".join(
         f"`{m}` " + ", ".join(f"{k[:-2]} {v:.0f}" for k, v in methods[m]["timing"].items())
@@ -666,6 +720,9 @@ def write_report(results: dict, path: str) -> str:
     figures = {}
     for setting in results["settings"]:
         paths = write_figures(setting_view(results, setting), os.path.join(base, "figures"))
+        gif = os.path.join(base, "figures", f"grpo_soccer_{setting}_goal_after_pass.gif")
+        if os.path.exists(gif):  # written by the study beside the figures
+            paths["goal_gif"] = gif
         figures[setting] = {k: os.path.relpath(v, base).replace(os.sep, "/")
                             for k, v in paths.items()}
     with open(path, "w") as f:

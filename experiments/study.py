@@ -24,7 +24,10 @@ and after training
 
 3. strength: every seed's win rate against each bot, and (in the match) Elo among the methods
    and the bots (the methods' seeds paired seed by seed, bootstrap 95% intervals);
-4. cooperation: passes per game, pass completion, share of goals scored after a completed pass.
+4. cooperation: completed passes per game over training and at the end, pass completion, share
+   of goals scored after a completed pass, and pass maps (where every pass of `pass_games`
+   recorded games per seed starts and ends; experiments/passmap.py) with, in the match, a GIF
+   of a goal built from passes by the best method.
 
 Resumable: each finished (setting, method) unit, its S seeds together, is kept in
 OUT/SETTING/METHOD.json (with its final parameters, METHOD.msgpack), and a rerun with the same
@@ -44,6 +47,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import sys
 import time
 
@@ -60,15 +64,17 @@ from agents.networks import make_policy, policy_act
 from agents.trainer import TrainConfig, make_trainer
 from experiments import report as report_module
 from experiments.grad_variance import make_probe
+from experiments.passmap import goal_after_pass_clip, pass_map
 from experiments.presets import (BASE_TRAIN, DESCRIPTIONS, DRILL_UPDATES, FULL_SEEDS,
                                  FULL_UPDATES, METHODS, method_config)
-from soccer_env import SoccerEnv
+from soccer_env import SoccerEnv, match
 from soccer_env.layouts import LAYOUTS
 from soccer_env.players import Player
 
 DEFAULT_REPORT = os.path.join("docs", "grpo_soccer_report.md")
 DEFAULT_OUT = os.path.join("results", "study")  # the full study's units (committed)
 POSITIONAL = "positional"
+GOAL_GIF = "goal_after_pass.gif"  # the match setting's GIF, in OUT/SETTING/ and beside the report
 MATCH = "3v3"  # the match setting: the `default` preset's game
 DRILLS = ("3v1_with_keeper", "pass_and_shoot_with_keeper")  # GRF academy's passing drills
 SETTINGS = (MATCH,) + DRILLS
@@ -103,6 +109,7 @@ class StudyConfig:
     paired: bool = True  # also the absolute estimator on the same batches
     final_games: int = 256  # per seed and bot, after training (a multiple of eval_games)
     h2h_games: int = 128  # per seed and pair of methods, for Elo (a multiple of eval_games)
+    pass_games: int = 8  # recorded games per seed against bot:positional for the pass maps
     bots: tuple[str, ...] = ("random", "chaser", "positional")
     fast_compile: bool = False  # XLA backend optimization level 0 (quick runs: compile-bound)
 
@@ -119,7 +126,7 @@ class StudyConfig:
                 or len(set(self.settings)) != len(self.settings):
             fail("settings", f"distinct scenario names from {known}")
         for name in ("seeds", "updates", "drill_updates", "eval_points", "eval_games",
-                     "variance_batches", "final_games", "h2h_games"):
+                     "variance_batches", "final_games", "h2h_games", "pass_games"):
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 fail(name, "an integer >= 1")
@@ -174,7 +181,7 @@ class StudyConfig:
 QUICK = StudyConfig(
     name="quick", settings=(MATCH, DRILLS[0]), seeds=2, updates=4, drill_updates=4,
     eval_points=2, eval_games=8, eval_steps=60, variance_batches=16, final_games=16,
-    h2h_games=8, fast_compile=True,
+    h2h_games=8, pass_games=2, fast_compile=True,
     base=(("num_games", 4), ("group_size", 2), ("horizon", 8), ("epochs", 1),
           ("num_minibatches", 2), ("hidden_sizes", (16, 16)), ("imitate_games", 2),
           ("imitate_epochs", 1)),
@@ -464,6 +471,42 @@ def elo_matches(study: StudyConfig, arena: Arena, entries: dict, finals: dict) -
             "hi": _to_list(hi, 5), "head_to_head": h2h}
 
 
+def pass_maps(study: StudyConfig, arena: Arena, entries: dict, finals: dict,
+              gif: str | None = None) -> dict:
+    """Every method's passes in `pass_games` recorded games per seed against bot:positional
+    (`experiments.passmap.pass_map`, the seeds' games together): {"maps": {method: ...},
+    "gif_method": ...}. With `gif`, a GIF there of the first goal right after a pass by the
+    method with the best final rate against bot:positional that scored one (its name in
+    "gif_method"; None when no method did)."""
+    key = jax.random.PRNGKey(study.seed + 5)
+    maps, clips = {}, {}
+    for i, (m, params) in enumerate(finals.items()):
+        rows = {"completed": [], "intercepted": [], "games": 0}
+        for s in range(study.seeds):
+            policy = policy_of(params, s)
+            _, states, events = match.recorded(
+                arena.env, Player(arena.act, arena.player(policy), m),
+                Player(arena.act, arena.player(policy, POSITIONAL), POSITIONAL),
+                _fold(key, i, s), study.pass_games, study.eval_steps)
+            part = pass_map(states, events)
+            for k in rows:
+                rows[k] += part[k]
+            if clips.get(m) is None:
+                clips[m] = goal_after_pass_clip(states, events)
+        maps[m] = rows
+    out = {"maps": maps, "gif_method": None}
+    if gif is not None:
+        best = sorted(finals, key=lambda m: -np.mean(
+            [r["win_rate"] for r in entries[m]["final"][POSITIONAL]]))
+        scorer = next((m for m in best if clips[m] is not None), None)
+        if scorer is not None:
+            from soccer_env.render import save_gif  # lazy: only the GIF needs Pillow
+
+            save_gif(clips[scorer], gif, arena.env.config)
+            out["gif_method"] = scorer
+    return out
+
+
 def machine_info() -> dict:
     """Where the study ran (the report prints it)."""
     cpu = platform.processor() or platform.machine()
@@ -565,6 +608,17 @@ class Units:
         _write_json(self.path(setting, f"{method}.json"),
                     {"key": self.study.unit_key(method, setting), "entry": entry})
 
+    def cached(self, setting: str, name: str, key, compute):
+        """OUT/SETTING/NAME's data if it was computed with `key`, else `compute()` saved there."""
+        path = self.path(setting, name)
+        saved = self._check(path, key)
+        if saved is not None:
+            return saved["data"]
+        t = time.perf_counter()
+        data = compute()
+        _write_json(path, {"key": key, "data": data, "wall_s": round(time.perf_counter() - t, 1)})
+        return data
+
     def clone(self, setting: str) -> dict:
         """The warm starts of `setting`, computed once and kept."""
         path = self.path(setting, "clone.msgpack")
@@ -634,21 +688,25 @@ def run_study(study: StudyConfig, out: str, report: str | None = None,
         if not is_drill(setting):  # a round robin needs a game both sides play alike
             key = {"units": {m: study.unit_key(m, setting) for m in study.methods},
                    "h2h_games": study.h2h_games}
-            path = units.path(setting, "elo.json")
-            saved = units._check(path, key) if os.path.exists(path) else None
-            if saved is None:
-                t = time.perf_counter()
-                elo = elo_matches(study, arena, entries, finals)
-                _write_json(path, {"key": key, "elo": elo,
-                                   "wall_s": round(time.perf_counter() - t, 1)})
-            else:
-                elo = saved["elo"]
+            elo = units.cached(setting, "elo.json", key,
+                               lambda: elo_matches(study, arena, entries, finals))
+        key = {"units": {m: study.unit_key(m, setting) for m in study.methods},
+               "pass_games": study.pass_games}
+        gif = None if is_drill(setting) else units.path(setting, GOAL_GIF)
+        passes = units.cached(setting, "passes.json", key,
+                              lambda: pass_maps(study, arena, entries, finals, gif))
         results["settings"][setting] = {"scenario": setting, "drill": is_drill(setting),
                                         "updates": study.setting_updates(setting),
-                                        "methods": entries, "elo": elo}
+                                        "methods": entries, "elo": elo, "passes": passes}
     results["wall_s"] = round(time.perf_counter() - t0, 1)
     _write_json(os.path.join(out, "results.json"), results)
     report = report or os.path.join(out, "report.md")
+    for setting, r in results["settings"].items():  # the GIF goes beside the report's figures
+        source = units.path(setting, GOAL_GIF)
+        if r["passes"]["gif_method"] is not None and os.path.exists(source):
+            figures = os.path.join(os.path.dirname(os.path.abspath(report)), "figures")
+            os.makedirs(figures, exist_ok=True)
+            shutil.copyfile(source, os.path.join(figures, f"grpo_soccer_{setting}_{GOAL_GIF}"))
     report_module.write_report(results, report)
     if os.path.dirname(os.path.abspath(report)) != os.path.abspath(out):
         _write_json(os.path.splitext(report)[0] + ".json", results)

@@ -42,12 +42,17 @@ COUNTERS = ("goals", "shots", "shots_on_target", "saves", "passes", "passes_comp
             "steps")
 
 
+# The per-step events `recorded` returns beside the states (int32 [2] per team and step).
+RECORDED_EVENTS = ("goals", "passes_completed", "interceptions", "goals_after_pass")
+
+
 @functools.lru_cache(maxsize=128)
 def match_fn(config: EnvConfig, act_a: Act, act_b: Act, steps: int, record: bool = False):
     """jit(vmap(game)) for games of `config`, `act_a` against `act_b`, `steps` steps:
     fn(params_a, params_b, keys [G], a_side int32 [G]) -> (counters, trajectory): counters
     {name: int32 [G, 2]} of COUNTERS in world order (index 0 = left team); trajectory, when
-    `record`, the states after each step (a State [G, steps, ...]), else None. The games are
+    `record`, (the states after each step, a State [G, steps, ...]; that step's events
+    {RECORDED_EVENTS: int32 [G, steps, 2], "pass_origin": float32 [G, steps, 2]}), else None. The games are
     split over the local devices (`soccer_env.devices.shard_games`). Cached per arguments:
     pass the same player functions to reuse a compilation."""
     env = SoccerEnv(config)
@@ -69,9 +74,13 @@ def match_fn(config: EnvConfig, act_a: Act, act_b: Act, steps: int, record: bool
             counts = dict(team_event_counts(info), keeper_home_steps=keeper_home(next_state),
                           steps=jnp.ones((2,), jnp.int32))
             totals = {k: totals[k] + jnp.where(live, counts[k], 0) for k in totals}
+            events = None
+            if record:
+                events = {k: jnp.where(live, counts[k], 0) for k in RECORDED_EVENTS}
+                events["pass_origin"] = state.pass_origin  # where a pass completed now began
             state = jax.tree.map(lambda new, old: jnp.where(live, new, old), next_state, state)
             ended = ended | done
-            return (state, totals, ended), (state if record else None)
+            return (state, totals, ended), ((state, events) if record else None)
 
         def keeper_home(state):
             if config.team_size < 2:
@@ -116,7 +125,17 @@ def run(env: SoccerEnv, a: Player, b: Player, keys: jax.Array, steps: int | None
     (default all 0: the left team). Returns numpy (counters [G, 2] in world order, trajectory
     or None)."""
     _, steps = check_args(env, len(keys), steps)
-    return _run(env, a, b, keys, steps, a_side, record)
+    return _run(env, a, b, keys, steps, a_side, record)[:2]
+
+
+def recorded(env: SoccerEnv, a: Player, b: Player, key: jax.Array, games: int,
+             steps: int | None = None):
+    """`games` games, a as the left team, recorded: (counters {name: [G, 2]}, states after
+    each step [G, steps, ...], events of each step {name: [G, steps, 2]}: the per-team
+    RECORDED_EVENTS, and "pass_origin", where the pass in flight before the step was struck,
+    so a pass completed on a step went from there to the ball's position after it)."""
+    games, steps = check_args(env, games, steps)
+    return _run(env, a, b, jax.random.split(key, games), steps, None, True)
 
 
 def _run(env, a, b, keys, steps, a_side, record):
@@ -127,8 +146,9 @@ def _run(env, a, b, keys, steps, a_side, record):
                          f"shape [{len(keys)}]")
     fn = match_fn(env.config, a.act, b.act, steps, bool(record))
     totals, trajectory = fn(a.params, b.params, keys, a_side.astype(np.int32))
-    return ({k: np.asarray(v) for k, v in totals.items()},
-            None if trajectory is None else jax.tree.map(np.asarray, trajectory))
+    states, events = (None, None) if trajectory is None else jax.tree.map(np.asarray,
+                                                                          trajectory)
+    return {k: np.asarray(v) for k, v in totals.items()}, states, events
 
 
 def play(env: SoccerEnv, a: Player, b: Player, key: jax.Array, games: int,
@@ -136,7 +156,7 @@ def play(env: SoccerEnv, a: Player, b: Player, key: jax.Array, games: int,
          games_name: str = "games"):
     """`games` games with keys `jax.random.split(key, games)`; otherwise as `run`."""
     games, steps = check_args(env, games, steps, games_name)
-    return _run(env, a, b, jax.random.split(key, games), steps, a_side, record)
+    return _run(env, a, b, jax.random.split(key, games), steps, a_side, record)[:2]
 
 
 def head_to_head(env: SoccerEnv, a: Player, b: Player, key: jax.Array, games: int,
@@ -147,7 +167,7 @@ def head_to_head(env: SoccerEnv, a: Player, b: Player, key: jax.Array, games: in
     all of them: a drill's attacking side): one compiled program for both sides."""
     games, steps = check_args(env, games, steps, games_name)
     a_side = ((np.arange(games) >= games // 2) & both_sides).astype(np.int32)
-    counters, _ = _run(env, a, b, jax.random.split(key, games), steps, a_side, False)
+    counters = _run(env, a, b, jax.random.split(key, games), steps, a_side, False)[0]
     return from_a_side(counters, a_side)
 
 

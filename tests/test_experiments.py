@@ -12,8 +12,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import soccer_env
 from agents import evaluation
-from experiments import presets, report, study
+from experiments import passmap, presets, report, study
+from soccer_env import match, players
 from experiments.grad_variance import relative_variance
 
 # --- presets: one loss, network and budget ------------------------------------------------------
@@ -150,6 +152,30 @@ def test_relative_variance_of_pytrees_unresolved_signal_and_correlated_batches()
         relative_variance(jnp.ones((1, 3)))
 
 
+# --- pass maps ------------------------------------------------------------------------------
+
+
+def test_recorded_events_add_up_to_the_counters_and_locate_the_passes():
+    """match.recorded's per-step events sum to the counters, and every completed pass of the
+    pass map runs from where a pass was struck to the receiver's feet."""
+    env = soccer_env.make("3v3", max_steps=300)
+    bot = players.resolve("bot:positional", env)
+    counters, states, events = match.recorded(env, bot, bot, jax.random.PRNGKey(3), 6)
+    for k in match.RECORDED_EVENTS:
+        np.testing.assert_array_equal(events[k].sum(axis=1), counters[k])
+    passes = passmap.pass_map(states, events)
+    assert len(passes["completed"]) == counters["passes_completed"][:, 0].sum() > 0
+    assert len(passes["intercepted"]) == counters["interceptions"][:, 1].sum()
+    g, t = np.argwhere(events["passes_completed"][..., 0] > 0)[0]
+    owner = int(states.owner[g, t])
+    assert owner // 3 == 0  # a teammate of the left team's passer has the ball
+    feet = states.player_pos[g, t, 0, owner % 3]
+    x0, y0, x1, y1 = passes["completed"][0]
+    assert np.hypot(x1 - feet[0], y1 - feet[1]) < 1.0
+    assert np.hypot(x1 - x0, y1 - y0) > 0.5
+    assert sum(passmap.length_histogram(passes["completed"])) == len(passes["completed"])
+
+
 # --- the quick study end to end ---------------------------------------------------------------
 
 
@@ -210,6 +236,9 @@ def test_quick_study_writes_results_and_the_report_tables(quick_study):
             assert all(r["games"] == q.final_games for r in e["final"]["positional"])
             if s["drill"]:  # the learners attack in every game
                 assert all(r["games_as_left"] == r["games"] for r in e["final"]["positional"])
+        maps = s["passes"]["maps"]
+        assert list(maps) == methods
+        assert all(pm["games"] == q.pass_games * q.seeds for pm in maps.values())
         elo = s["elo"]
         if s["drill"]:
             assert elo is None
