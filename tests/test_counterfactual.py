@@ -205,16 +205,21 @@ def test_a_focal_choice_that_changes_almost_nothing_gets_almost_no_advantage():
 
 
 def test_the_group_is_the_branches_of_one_trunk_state():
-    """Changing one game's returns changes no other game's advantages, and each game's
-    advantages are centred over its own branches."""
+    """Changing one game's returns changes no other game's baseline (its advantages keep
+    their values up to the batch's common scale), and each game's advantages are centred over
+    its own branches."""
     free = jnp.array([[[True, False]], [[True, False]]])
     returns = np.array([[1.0, 0.0, 0.0, 0.5], [0.2, 0.2, -1.0, 0.2]])
-    a = np.asarray(compute_advantages(CF, _fake_rollout(returns, free)).advantages)
+    centred = CF.replace(normalize_std=False)
+    a = np.asarray(compute_advantages(centred, _fake_rollout(returns, free)).advantages)
+    scaled = np.asarray(compute_advantages(CF, _fake_rollout(returns, free)).advantages)
     returns[1] = [5.0, -3.0, 2.0, 7.0]
-    b = np.asarray(compute_advantages(CF, _fake_rollout(returns, free)).advantages)
+    b = np.asarray(compute_advantages(centred, _fake_rollout(returns, free)).advantages)
     np.testing.assert_array_equal(a[0], b[0])
     assert not np.allclose(a[1], b[1])
     np.testing.assert_allclose(b[:, :, 0, 0, 0].sum(axis=1), 0.0, atol=1e-5)
+    ratio = scaled[0, :, 0, 0, 0] / np.where(a[0, :, 0, 0, 0] == 0, np.inf, a[0, :, 0, 0, 0])
+    np.testing.assert_allclose(ratio[a[0, :, 0, 0, 0] != 0], ratio[0], rtol=1e-5)
 
 
 def test_a_focal_players_shot_at_an_open_goal_is_credited_in_a_real_rollout(game):
