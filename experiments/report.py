@@ -299,6 +299,47 @@ def _table(header: list[str], rows: list[list[str]], align: str | None = None) -
         "| " + " | ".join(r) + " |" for r in rows]
 
 
+ALPHA = 0.05  # the significance level of every test below
+
+
+def welch(a, b) -> dict:
+    """Welch's t-test of mean(a) - mean(b) over seeds (unequal variances): {"diff", "lo", "hi"
+    (its 95% interval), "p" (two-sided)}. Chosen over a bootstrap because with 5 seeds a
+    bootstrap's percentile interval is too narrow. Samples without spread on both sides are
+    certain: p = 0 if the means differ, 1 if not."""
+    from scipy import stats  # lazy: jax's own dependency, only the verdicts need it
+
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    diff = float(a.mean() - b.mean())
+    va = a.var(ddof=1) / len(a) if len(a) > 1 else 0.0
+    vb = b.var(ddof=1) / len(b) if len(b) > 1 else 0.0
+    if va + vb == 0 or len(a) < 2 or len(b) < 2:
+        return {"diff": diff, "lo": diff, "hi": diff, "p": 0.0 if diff else 1.0}
+    se = math.sqrt(va + vb)
+    df = (va + vb) ** 2 / ((va ** 2 / (len(a) - 1) if va else 0.0)
+                           + (vb ** 2 / (len(b) - 1) if vb else 0.0))
+    q = float(stats.t.ppf(0.975, df))
+    p = float(2 * stats.t.sf(abs(diff) / se, df))
+    return {"diff": diff, "lo": diff - q * se, "hi": diff + q * se, "p": p}
+
+
+def sign_test(lower: int, higher: int) -> float:
+    """Two-sided exact sign test: p of a split at least this uneven between `lower` and
+    `higher` when each is equally likely (ties left out)."""
+    from scipy import stats  # lazy, as in welch
+
+    n = lower + higher
+    return float(stats.binomtest(lower, n, 0.5).pvalue) if n else 1.0
+
+
+def _tested(test: dict, tol: float) -> int:
+    """-1 / +1: the difference is significant (p < ALPHA) and larger than `tol` (below /
+    above); 0 otherwise."""
+    if test["p"] >= ALPHA or abs(test["diff"]) <= tol:
+        return 0
+    return -1 if test["diff"] < 0 else 1
+
+
 def _compare(value: float, reference: float, tol: float) -> int:
     """-1: value lower than the reference by more than tol, +1: higher, 0: tied."""
     return -1 if value < reference - tol else 1 if value > reference + tol else 0
@@ -327,8 +368,10 @@ def conclusions(results: dict) -> list[str]:
     # Claim 2: lower variance.
     lines.append("**Claim: lower variance.** Rule: at a checkpoint the method has lower variance "
                  "than `absolute` when its relative gradient variance is lower in a majority of "
-                 "the seeds (higher: higher in a majority; else undecided). *Same batches* "
-                 "compares the two estimators on identical samples at the method's own "
+                 "the seeds (higher: higher in a majority; else undecided). Test: an exact "
+                 "two-sided sign test over every (seed, checkpoint) pair; a verdict of *holds* "
+                 "or *does not hold* whose test is not significant at 5% is marked so. *Same "
+                 "batches* compares the two estimators on identical samples at the method's own "
                  "parameters (the clean test); *own parameters* compares the trained methods "
                  "as they are.")
     for m in others:
@@ -341,10 +384,14 @@ def conclusions(results: dict) -> list[str]:
             failed = sum(r["outcome"] == "higher" for r in rows)
             verdict = ("undecided" if held == failed == 0 else "holds" if held == len(rows)
                        else "does not hold" if held == 0 else "holds partly")
+            p = sign_test(sum(r["lower"] for r in rows), sum(r["higher"] for r in rows))
+            if verdict in ("holds", "does not hold") and p >= ALPHA:
+                verdict += ", not significant"
             ratios = ", ".join(f"{_pct(r['progress'])}: {_ratio(r['median_ratio'])} "
                                f"({r['lower']}/{r['seeds']} seeds lower)" for r in rows)
             parts.append(f"{label}: **{verdict}** (lower at {held}, higher at {failed} of "
-                         f"{len(rows)} checkpoints; median ratio to absolute {ratios})")
+                         f"{len(rows)} checkpoints; sign test p = {p:.2g}; median ratio to "
+                         f"absolute {ratios})")
             summary.setdefault(f"variance_{kind}", {})[m] = (
                 f"{verdict} (lower {held}, higher {failed}, of {len(rows)})")
         if parts:
@@ -357,58 +404,75 @@ def conclusions(results: dict) -> list[str]:
     tol = 0.5 / math.sqrt(results["study"].get("eval_games", 128))
     lines.append("**Claim: more stable updates.** Rule: two measures, the spread of the final "
                  "win rate over seeds (std) and the mean drop from a run's best check to its "
-                 "last check; each is lower, higher, or tied (within "
-                 f"{_pct(tol)}, one check's largest sampling error). More stable than "
+                 "last check; each is lower or higher when the difference is significant at "
+                 "5% and larger than "
+                 f"{_pct(tol)} (one check's largest sampling error), else tied. Tests: the "
+                 f"std by an F-test (with {S} seeds a ratio beyond {thr:.2g}x or below "
+                 f"1/{thr:.2g}), the drops by Welch's t on the seeds' drops. More stable than "
                  "`absolute` when one is lower and none higher; less stable when one is higher "
-                 f"and none lower; otherwise mixed or no clear difference. With {S} seeds a "
-                 f"std ratio beyond {thr:.2g}x (or below 1/{thr:.2g}) is significant at 5% "
-                 "(F-test); smaller ratios are within noise.")
+                 "and none lower; otherwise mixed or no clear difference.")
     for m in others:
         st = stability(methods[m])
         sd_m = np.std(st["final"], ddof=1) if S > 1 else 0.0
         sd_r = np.std(ref["final"], ddof=1) if S > 1 else 0.0
         drop_m, drop_r = st["peak_drop"].mean(), ref["peak_drop"].mean()
-        verdict = _verdict([_compare(sd_m, sd_r, tol), _compare(drop_m, drop_r, tol)],
-                           "holds", "does not hold (less stable)")
+        drop = welch(st["peak_drop"], ref["peak_drop"])
         if sd_r > 0:
             ratio = sd_m / sd_r
-            sig = (f"ratio {ratio:.2g}, "
-                   + ("significant" if (ratio > thr or ratio < 1 / thr) else "not significant"))
+            significant = ratio > thr or ratio < 1 / thr
+            sig = f"ratio {ratio:.2g}, " + ("significant" if significant else "not significant")
         else:
+            significant = sd_m > 0
             sig = "ratio n/a: absolute's std is 0"
+        sd_outcome = _compare(sd_m, sd_r, tol) if significant else 0
+        verdict = _verdict([sd_outcome, _tested(drop, tol)],
+                           "holds", "does not hold (less stable)")
         summary.setdefault("stable", {})[m] = verdict
         lines.append(f"- `{m}`: **{verdict}**: final win-rate std {_pct(sd_m)} vs "
                      f"{_pct(sd_r)} ({sig}); mean drop from the best check "
-                     f"{_pct(drop_m)} vs {_pct(drop_r)}; KL per update (95th percentile) "
+                     f"{_pct(drop_m)} vs {_pct(drop_r)} (Welch p = {drop['p']:.2g}); KL per "
+                     "update (95th percentile) "
                      f"{_g(st['kl_p95'].mean())} vs {_g(ref['kl_p95'].mean())}.")
 
     # Claim 3: more cooperative.
     lines.append("")
     lines.append("**Claim: more cooperative play.** Rule: more cooperative than `absolute` when "
-                 "the final policies (all seeds' games against bot:positional pooled) complete "
-                 "more passes per game or score a larger share of their goals after a pass, "
-                 "and neither is lower (ties: within 0.1 completed passes per game, 2 points "
-                 "of share); less cooperative the other way round; otherwise mixed. Fewer "
-                 "than 0.1 passes per game for both methods counts as no passing at all.")
+                 "the final policies (against bot:positional) complete more passes per game or "
+                 "score a larger share of their goals after a pass, and neither is lower; a "
+                 "difference counts when Welch's t on the seeds' values is significant at 5% "
+                 "and it exceeds 0.1 completed passes per game or 2 points of share; less "
+                 "cooperative the other way round; otherwise mixed or no clear difference. "
+                 "Fewer than 0.1 passes per game for both methods (all seeds' games pooled) "
+                 "counts as no passing at all.")
     ref_pool = pooled(final_rows(methods[REFERENCE], "positional"))
+
+    def per_seed(entry, key):
+        rows = final_rows(entry, "positional")
+        if key == "completed":
+            return [r["passes_per_game"] * r["pass_completion"] for r in rows]
+        return [r[key] for r in rows]
+
     for m in others:
         p = pooled(final_rows(methods[m], "positional"))
         completed = p["passes_per_game"] * p["pass_completion"]
         completed_ref = ref_pool["passes_per_game"] * ref_pool["pass_completion"]
+        tests = {k: welch(per_seed(methods[m], k), per_seed(methods[REFERENCE], k))
+                 for k in ("completed", "goals_after_pass_share")}
         if p["passes_per_game"] < 0.1 and ref_pool["passes_per_game"] < 0.1:
             verdict = "not measurable (neither passes)"
         else:
-            share, share_ref = p["goals_after_pass_share"], ref_pool["goals_after_pass_share"]
-            # +1 when the method passes more (the comparisons are "lower is better").
-            verdict = _verdict([_compare(completed_ref, completed, 0.1),
-                                _compare(share_ref, share, 0.02)],
+            # -1 when the method passes more (the verdict reads "lower is better").
+            verdict = _verdict([-_tested(tests["completed"], 0.1),
+                                -_tested(tests["goals_after_pass_share"], 0.02)],
                                "holds", "does not hold (less cooperative)")
         summary.setdefault("cooperative", {})[m] = verdict
         lines.append(f"- `{m}`: **{verdict}**: completed passes per game {completed:.2f} vs "
                      f"{completed_ref:.2f} (attempted {p['passes_per_game']:.2f} vs "
                      f"{ref_pool['passes_per_game']:.2f}); goals after a pass "
                      f"{_pct(p['goals_after_pass_share'])} vs "
-                     f"{_pct(ref_pool['goals_after_pass_share'])}.")
+                     f"{_pct(ref_pool['goals_after_pass_share'])} (Welch p = "
+                     f"{tests['completed']['p']:.2g} and "
+                     f"{tests['goals_after_pass_share']['p']:.2g}).")
 
     # Strength.
     elo = results["elo"]
@@ -416,18 +480,19 @@ def conclusions(results: dict) -> list[str]:
     ref_win = final_win_rates(methods[REFERENCE]).mean()
     if elo is None:  # a drill: the scoring rate against the defenders, all seeds' games pooled
         lines.append("**Strength** (not one of the claims, but what the updates are for). Rule: "
-                     "stronger than `absolute` when the 95% intervals of the scoring rate "
-                     "against bot:positional (all seeds' games pooled) do not overlap.")
-        ref_ci = pooled(final_rows(methods[REFERENCE], "positional"))["ci95"]
+                     "stronger than `absolute` when the seeds' final scoring rates against "
+                     "bot:positional are higher by Welch's t at 5% and by more than "
+                     f"{_pct(tol)}; weaker the other way round.")
         for m in others:
-            ci = pooled(final_rows(methods[m], "positional"))["ci95"]
-            verdict = ("stronger than" if ci[0] > ref_ci[1] else "weaker than"
-                       if ci[1] < ref_ci[0] else "not distinguishable from")
+            test = welch(final_win_rates(methods[m]), final_win_rates(methods[REFERENCE]))
+            outcome = _tested(test, tol)
+            verdict = ("stronger than" if outcome > 0 else "weaker than" if outcome < 0
+                       else "not distinguishable from")
             summary.setdefault("strength", {})[m] = verdict.rsplit(" ", 1)[0]
             lines.append(f"- `{m}`: **{verdict}** `absolute`: scoring rate "
-                         f"{_pct(final_win_rates(methods[m]).mean())} [{_pct(ci[0])}, "
-                         f"{_pct(ci[1])}] vs {_pct(ref_win)} [{_pct(ref_ci[0])}, "
-                         f"{_pct(ref_ci[1])}].")
+                         f"{_pct(final_win_rates(methods[m]).mean())} vs {_pct(ref_win)} "
+                         f"(difference {_pct(test['diff'])}, 95% interval "
+                         f"[{_pct(test['lo'])}, {_pct(test['hi'])}], p = {test['p']:.2g}).")
         best = max(methods, key=lambda m: final_win_rates(methods[m]).mean())
         lines.append(f"- Highest scoring rate among the methods: `{best}`.")
     else:

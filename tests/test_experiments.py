@@ -340,3 +340,21 @@ def test_report_verdicts_follow_the_numbers():
     assert "**no clear difference**" in critic[1] and "**no clear difference**" in critic[2]
     assert "**not distinguishable from**" in critic[3]
     assert text.startswith("| compared with `absolute` | `grpo` | `critic` |")
+
+
+def test_the_verdicts_statistical_tests():
+    """Welch's t agrees with scipy's, certain differences (no spread) have p = 0, and the sign
+    test marks a majority that chance explains as not significant."""
+    from scipy import stats
+
+    a, b = [0.2, 0.35, 0.3, 0.5, 0.4], [0.1, 0.15, 0.3, 0.2, 0.05]
+    got = report.welch(a, b)
+    want = stats.ttest_ind(a, b, equal_var=False)
+    assert got["p"] == pytest.approx(want.pvalue, rel=1e-6)
+    assert got["diff"] == pytest.approx(np.mean(a) - np.mean(b))
+    assert got["lo"] < got["diff"] < got["hi"]
+    assert got["lo"] > 0 and report._tested(got, 0.05) == 1 and report._tested(got, 0.3) == 0
+    assert report.welch([1.0] * 5, [0.5] * 5)["p"] == 0.0
+    assert report.welch([1.0] * 5, [1.0] * 5)["p"] == 1.0
+    assert report.sign_test(10, 0) == pytest.approx(2 / 2 ** 10)
+    assert report.sign_test(6, 4) > 0.5 and report.sign_test(0, 0) == 1.0
