@@ -56,8 +56,8 @@ DESCRIPTIONS: dict[str, str] = {
 }
 
 # The full study's budget per seed: FULL_UPDATES updates of 8,192 simulated steps in the match
-# setting (3.3M steps), DRILL_UPDATES in each drill.
-FULL_UPDATES = 400
+# setting (6.6M steps), DRILL_UPDATES in each drill.
+FULL_UPDATES = 800
 DRILL_UPDATES = 160
 FULL_SEEDS = 5
 
