@@ -326,7 +326,7 @@ def welch(a, b) -> dict:
 def sign_test(lower: int, higher: int) -> float:
     """Two-sided exact sign test: p of a split at least this uneven between `lower` and
     `higher` when each is equally likely (ties left out)."""
-    from scipy import stats  # lazy, as in welch
+    from scipy import stats  # lazy: as in welch, only the verdicts need it
 
     n = lower + higher
     return float(stats.binomtest(lower, n, 0.5).pvalue) if n else 1.0
