@@ -49,7 +49,7 @@ def _g(x: float) -> str:
 
 
 def _ratio(x: float) -> str:
-    """A median ratio of relative variances (0: only the reference was unresolved, inf: only
+    """A ratio of pooled relative variances (0: only the reference was unresolved, inf: only
     the method was, nan: both were)."""
     if np.isnan(x):
         return "n/a (both unresolved)"
@@ -111,32 +111,51 @@ def std_ratio_threshold(seeds: int, level: float = 0.05, draws: int = 20000) -> 
     return float(np.quantile(a / b, 1 - level / 2))
 
 
+def snr(block: dict) -> np.ndarray:
+    """[checkpoints, S] signal-to-noise ratio of one batch's policy gradient: the unbiased
+    |E g|^2 over trace(Cov), i.e. 1 / relative variance. Unlike the relative variance it is
+    finite where the signal is not resolved (then near 0 or below it), so seeds average and
+    compare without dropping the unresolved ones. Results without the raw terms fall back to
+    1 / relative variance (unresolved -> 0)."""
+    if "signal_sq_norm" in block and "trace" in block:
+        return np.asarray(block["signal_sq_norm"], float) / np.asarray(block["trace"], float)
+    return 1.0 / _values(block["relative_variance"])
+
+
+def pooled_relative_variance(s: np.ndarray) -> np.ndarray:
+    """Relative variance from the mean SNR over seeds (last axis): 1 / mean, +inf where the
+    mean is not positive (the signal unresolved even pooled over the seeds)."""
+    m = np.mean(s, axis=-1)
+    with np.errstate(divide="ignore"):
+        return np.where(m > 0, 1.0 / np.where(m > 0, m, 1.0), np.inf)
+
+
 def variance_comparison(results: dict, method: str, kind: str) -> list[dict] | None:
-    """Per checkpoint: median over seeds of the relative variance of `method` against the
-    reference. kind "own": each method at its own parameters (same seeds, checkpoints);
-    "paired": the method's estimator against the absolute one on the same batches."""
+    """Per checkpoint: `method`'s gradient SNR against the reference's, seed by seed, and the
+    ratio of their pooled relative variances. kind "own": each method at its own parameters
+    (same seeds, checkpoints); "paired": the method's estimator against the absolute one on
+    the same batches. "lower" counts the seeds where the method's variance is lower (its SNR
+    higher)."""
     entry = results["methods"][method]
     var = entry["variance"]
     if kind == "own":
         ref = results["methods"].get(REFERENCE)
         if ref is None or var["own"] is None:
             return None
-        mine, theirs = _values(var["own"]["relative_variance"]), _values(
-            ref["variance"]["own"]["relative_variance"])
+        mine, theirs = snr(var["own"]), snr(ref["variance"]["own"])
     else:
         if var.get("paired") is None:
             return None
-        mine, theirs = _values(var["own"]["relative_variance"]), _values(
-            var["paired"]["relative_variance"])
+        mine, theirs = snr(var["own"]), snr(var["paired"])
     rows = []
     for c, progress in enumerate(var["progress"]):
         a, b = mine[c], theirs[c]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ratio = np.where(np.isinf(a) & np.isinf(b), np.nan, a / b)
-        lower, higher = int(np.sum(a < b)), int(np.sum(a > b))
-        rows.append({"progress": progress, "median_ratio": float(np.nanmedian(ratio))
-                     if not np.all(np.isnan(ratio)) else float("nan"),
-                     "lower": lower, "higher": higher, "seeds": len(a),
+        ra, rb = pooled_relative_variance(a), pooled_relative_variance(b)
+        ratio = (float("nan") if np.isinf(ra) and np.isinf(rb) else 0.0 if np.isinf(rb)
+                 else float(ra / rb))
+        lower, higher = int(np.sum(a > b)), int(np.sum(a < b))
+        rows.append({"progress": progress, "ratio": ratio, "lower": lower, "higher": higher,
+                     "seeds": len(a),
                      "outcome": ("lower" if lower > len(a) / 2 else "higher"
                                  if higher > len(a) / 2 else "undecided")})
     return rows
@@ -202,30 +221,23 @@ def write_figures(results: dict, figures_dir: str) -> dict[str, str]:
     for m in methods:
         var = results["methods"][m]["variance"]
         x = 100 * np.asarray(var["progress"], float)
-        rv = _values(var["own"]["relative_variance"])  # [checkpoints, S]
-        # The median counts unresolved seeds as +inf; the band spans the resolved ones.
-        med = np.median(rv, axis=1)
-        axes[0].plot(x, np.where(np.isfinite(med), med, np.nan), marker="o", color=colors[m],
-                     label=m)
-        if np.isfinite(rv).any():
-            finite = [r[np.isfinite(r)] for r in rv]
-            lo = [f.min() if len(f) else np.nan for f in finite]
-            hi = [f.max() if len(f) else np.nan for f in finite]
-            axes[0].fill_between(x, lo, hi, color=colors[m], alpha=0.12)
+        s = snr(var["own"])  # [checkpoints, S]
+        axes[0].plot(x, s.mean(axis=1), marker="o", color=colors[m], label=m)
+        axes[0].fill_between(x, s.min(axis=1), s.max(axis=1), color=colors[m], alpha=0.12)
         rows = variance_comparison(results, m, "paired")
         if rows:
-            ratio = np.array([r["median_ratio"] for r in rows])
+            ratio = np.array([r["ratio"] for r in rows])
             ratio = np.where(np.isfinite(ratio) & (ratio > 0), ratio, np.nan)
             axes[1].plot(x, ratio, marker="o", color=colors[m],
                          label=f"{m} / absolute")
-    axes[0].set_yscale("log")
-    axes[0].set_title("relative variance of the policy gradient, each method at its own\n"
-                      "parameters (median over seeds, band: min-max of resolved seeds)",
-                      fontsize=9)
+    axes[0].axhline(0.0, color="k", lw=0.8)
+    axes[0].set_title("signal-to-noise ratio of one batch's policy gradient, each method at\n"
+                      "its own parameters (mean over seeds, band: min-max; higher: less "
+                      "variance)", fontsize=9)
     axes[1].axhline(1.0, color="k", lw=0.8, ls="--")
     axes[1].set_yscale("log")
-    axes[1].set_title("ratio to the absolute estimator on the same batches\n(median over "
-                      "seeds; < 1: lower variance than absolute)", fontsize=9)
+    axes[1].set_title("relative variance over the absolute estimator's on the same batches\n"
+                      "(pooled over seeds; < 1: lower variance than absolute)", fontsize=9)
     for ax in axes:
         ax.set_xlabel("training progress (%)")
         ax.grid(alpha=0.3, which="both")
@@ -367,8 +379,8 @@ def conclusions(results: dict) -> list[str]:
 
     # Claim 2: lower variance.
     lines.append("**Claim: lower variance.** Rule: at a checkpoint the method has lower variance "
-                 "than `absolute` when its relative gradient variance is lower in a majority of "
-                 "the seeds (higher: higher in a majority; else undecided). Test: an exact "
+                 "than `absolute` when its gradient's signal-to-noise ratio is higher in a "
+                 "majority of the seeds (higher: lower in a majority; else undecided). Test: an exact "
                  "two-sided sign test over every (seed, checkpoint) pair; a verdict of *holds* "
                  "or *does not hold* whose test is not significant at 5% is marked so. *Same "
                  "batches* compares the two estimators on identical samples at the method's own "
@@ -387,11 +399,11 @@ def conclusions(results: dict) -> list[str]:
             p = sign_test(sum(r["lower"] for r in rows), sum(r["higher"] for r in rows))
             if verdict in ("holds", "does not hold") and p >= ALPHA:
                 verdict += ", not significant"
-            ratios = ", ".join(f"{_pct(r['progress'])}: {_ratio(r['median_ratio'])} "
+            ratios = ", ".join(f"{_pct(r['progress'])}: {_ratio(r['ratio'])} "
                                f"({r['lower']}/{r['seeds']} seeds lower)" for r in rows)
             parts.append(f"{label}: **{verdict}** (lower at {held}, higher at {failed} of "
-                         f"{len(rows)} checkpoints; sign test p = {p:.2g}; median ratio to "
-                         f"absolute {ratios})")
+                         f"{len(rows)} checkpoints; sign test p = {p:.2g}; pooled relative "
+                         f"variance over absolute's {ratios})")
             summary.setdefault(f"variance_{kind}", {})[m] = (
                 f"{verdict} (lower {held}, higher {failed}, of {len(rows)})")
         if parts:
@@ -591,33 +603,39 @@ def render_setting(results: dict, figures: dict[str, str]) -> list[str]:
             "independent batches at fixed parameters, for every seed. The batches are a chain: "
             "each continues the trunk games where the previous one left them (fresh keys, "
             "parameters unchanged), so they sample the on-policy state distribution instead "
-            "of sharing start states. Relative variance = trace(Cov) / |E g|^2, with the "
-            f"unbiased |E g|^2 = |mean|^2 - trace/{K} (\"unresolved\": not positive, i.e. the "
-            f"noise swamps the signal at {K} batches). Lower is better; 1 means one batch's "
-            "noise is as large as the signal.", "",
+            "of sharing start states. Relative variance r = trace(Cov) / |E g|^2, with the "
+            f"unbiased |E g|^2 = |mean|^2 - trace/{K}; lower is better, and r = 1 means one "
+            "batch's noise is as large as the signal. One seed resolves r only when it is "
+            f"well below {K}; the policy gradient's r is often larger, so a seed's unbiased "
+            "|E g|^2 can come out negative (\"unresolved\"). The comparisons therefore use its "
+            "inverse, the signal-to-noise ratio SNR = |E g|^2 / trace(Cov), which stays "
+            "finite and unbiased up to the trace's noise: seed against seed for the verdicts, "
+            "and averaged over the seeds for the tables (pooled r = 1 / mean SNR; "
+            "\"unresolved\" when even the mean is not positive).", "",
             f"![gradient variance]({figures['grad_variance']})", "",
-            "Each method at its own parameters (median over seeds [min, max]):", ""]
+            "Each method at its own parameters: pooled relative variance (seeds whose own "
+            "signal is resolved):", ""]
     progress = first["variance"]["progress"]
     header = ["method"] + [f"{_pct(p)}" for p in progress]
+
+    def cell(s: np.ndarray) -> str:
+        return f"{_g(pooled_relative_variance(s))} ({int(np.sum(s > 0))}/{len(s)})"
+
     rows = []
     for m in names:
-        rv = _values(methods[m]["variance"]["own"]["relative_variance"])
-        rows.append([f"`{m}`"] + [f"{_g(np.median(r))} [{_g(r.min())}, {_g(r.max())}]"
-                                  for r in rv])
+        rows.append([f"`{m}`"] + [cell(s) for s in snr(methods[m]["variance"]["own"])])
     out += _table(header, rows)
     paired_rows = []
     for m in names:
         var = methods[m]["variance"]
         if var.get("paired") is None:
             continue
-        rv, ra = _values(var["own"]["relative_variance"]), _values(
-            var["paired"]["relative_variance"])
-        paired_rows.append([f"`{m}`"] + [f"{_g(np.median(a))} vs {_g(np.median(b))}"
-                                         for a, b in zip(rv, ra)])
+        paired_rows.append([f"`{m}`"] + [f"{cell(a)} vs {cell(b)}" for a, b in zip(
+            snr(var["own"]), snr(var["paired"]))])
     if paired_rows:
         out += ["", "The method's estimator vs the absolute estimator on the same batches "
-                "(median over seeds; same parameters, games and samples, only the advantage "
-                "differs):", ""]
+                "(pooled relative variance; same parameters, games and samples, only the "
+                "advantage differs):", ""]
         out += _table(header, paired_rows)
     lag = np.concatenate([np.ravel(_values(methods[m]["variance"]["own"]["lag1_autocorr"]))
                           for m in names])
@@ -633,14 +651,12 @@ def render_setting(results: dict, figures: dict[str, str]) -> list[str]:
     for m in names:
         var = methods[m]["variance"]
         if var.get("independent_noise"):
-            rv = _values(var["own"]["relative_variance"])
-            ri = _values(var["independent_noise"]["relative_variance"])
-            cf_rows.append([f"`{m}`"] + [f"{_g(np.median(a))} vs {_g(np.median(b))}"
-                                         for a, b in zip(rv, ri)])
+            cf_rows.append([f"`{m}`"] + [f"{cell(a)} vs {cell(b)}" for a, b in zip(
+                snr(var["own"]), snr(var["independent_noise"]))])
     if cf_rows:
         out += ["What the common random numbers do on their own: the same estimator at the "
                 "same parameters with common random numbers (its own) vs independent draws in "
-                "every branch (median over seeds; different games, so not paired):", ""]
+                "every branch (pooled relative variance; different games, so not paired):", ""]
         out += _table(header, cf_rows) + [""]
 
     # 2. stability

@@ -353,8 +353,9 @@ def train_method(method: str, setting: str, study: StudyConfig, arena: Arena,
             out = {k: jax.device_get(probe(state, keys)) for k, (probe, _) in probes.items()}
             variance.append((update, out))
             timing["variance_s"] += time.perf_counter() - t
-            rv = out["own"]["own"]["relative_variance"]
-            note = f" | grad rel. var. {np.median(rv):.3g} (median of seeds)"
+            own = out["own"]["own"]
+            snr = np.mean(np.asarray(own["signal_sq_norm"]) / np.asarray(own["trace"]))
+            note = f" | gradient SNR {snr:.3g} (mean of seeds; relative variance 1/SNR)"
         t = time.perf_counter()
         key = jax.random.fold_in(eval_key, point)  # the same games for every method
         matches = [arena.match(arena.player(policy_of(state.params, s)),

@@ -358,3 +358,23 @@ def test_the_verdicts_statistical_tests():
     assert report.welch([1.0] * 5, [1.0] * 5)["p"] == 1.0
     assert report.sign_test(10, 0) == pytest.approx(2 / 2 ** 10)
     assert report.sign_test(6, 4) > 0.5 and report.sign_test(0, 0) == 1.0
+
+
+def test_variance_comparison_keeps_unresolved_seeds():
+    """Seeds whose unbiased signal is negative (relative variance unresolved) still compare by
+    their signal-to-noise ratio, and the pooled relative variance is 1 / mean SNR."""
+    trace = [[1.0] * 4]
+    own = {"signal_sq_norm": [[0.04, 0.02, -0.01, 0.03]], "trace": trace,
+           "relative_variance": [[25.0, 50.0, None, 33.3]]}
+    paired = {"signal_sq_norm": [[0.01, -0.02, -0.03, 0.0]], "trace": trace,
+              "relative_variance": [[100.0, None, None, None]]}
+    entry = {"variance": {"progress": [1.0], "own": own, "paired": paired}}
+    row, = report.variance_comparison({"methods": {"grpo": entry}}, "grpo", "paired")
+    assert (row["lower"], row["higher"], row["outcome"]) == (4, 0, "lower")
+    assert row["ratio"] == 0.0  # absolute's pooled signal is negative: unresolved
+    np.testing.assert_allclose(report.pooled_relative_variance(report.snr(own)), [1 / 0.02])
+    assert np.isinf(report.pooled_relative_variance(report.snr(paired)))[0]
+    swapped = {"variance": {"progress": [1.0], "own": paired, "paired": own}}
+    row, = report.variance_comparison({"methods": {"grpo": swapped}}, "grpo", "paired")
+    assert (row["lower"], row["higher"], row["outcome"], row["ratio"]) == (0, 4, "higher",
+                                                                           float("inf"))
