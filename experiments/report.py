@@ -125,7 +125,7 @@ def snr(block: dict) -> np.ndarray:
 def pooled_relative_variance(s: np.ndarray) -> np.ndarray:
     """Relative variance from the mean SNR over seeds (last axis): 1 / mean, +inf where the
     mean is not positive (the signal unresolved even pooled over the seeds)."""
-    m = np.mean(s, axis=-1)
+    m = np.nanmean(s, axis=-1)
     with np.errstate(divide="ignore"):
         return np.where(m > 0, 1.0 / np.where(m > 0, m, 1.0), np.inf)
 
@@ -159,6 +159,17 @@ def variance_comparison(results: dict, method: str, kind: str) -> list[dict] | N
                      "outcome": ("lower" if lower > len(a) / 2 else "higher"
                                  if higher > len(a) / 2 else "undecided")})
     return rows
+
+
+def variance_differences(results: dict, method: str, kind: str) -> np.ndarray:
+    """[S] per seed: the mean over checkpoints of `method`'s gradient SNR minus the
+    reference's (as `variance_comparison` pairs them); positive: lower variance."""
+    var = results["methods"][method]["variance"]
+    if kind == "own":
+        theirs = snr(results["methods"][REFERENCE]["variance"]["own"])
+    else:
+        theirs = snr(var["paired"])
+    return np.mean(snr(var["own"]) - theirs, axis=0)
 
 
 # --- figures ------------------------------------------------------------------------------------
@@ -317,15 +328,18 @@ ALPHA = 0.05  # the significance level of every test below
 def welch(a, b) -> dict:
     """Welch's t-test of mean(a) - mean(b) over seeds (unequal variances): {"diff", "lo", "hi"
     (its 95% interval), "p" (two-sided)}. Chosen over a bootstrap because with 5 seeds a
-    bootstrap's percentile interval is too narrow. Samples without spread on both sides are
-    certain: p = 0 if the means differ, 1 if not."""
+    bootstrap's percentile interval is too narrow. NaN values (a seed without data) are left
+    out; with fewer than 2 values on a side there is no spread to test against (p = 1, no
+    interval). Samples without spread on both sides are certain: p = 0 if the means differ."""
     from scipy import stats  # lazy: jax's own dependency, only the verdicts need it
 
     a, b = np.asarray(a, float), np.asarray(b, float)
-    diff = float(a.mean() - b.mean())
-    va = a.var(ddof=1) / len(a) if len(a) > 1 else 0.0
-    vb = b.var(ddof=1) / len(b) if len(b) > 1 else 0.0
-    if va + vb == 0 or len(a) < 2 or len(b) < 2:
+    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+    diff = float(a.mean() - b.mean()) if len(a) and len(b) else float("nan")
+    if len(a) < 2 or len(b) < 2:
+        return {"diff": diff, "lo": float("nan"), "hi": float("nan"), "p": 1.0}
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    if va + vb == 0:
         return {"diff": diff, "lo": diff, "hi": diff, "p": 0.0 if diff else 1.0}
     se = math.sqrt(va + vb)
     df = (va + vb) ** 2 / ((va ** 2 / (len(a) - 1) if va else 0.0)
@@ -335,13 +349,22 @@ def welch(a, b) -> dict:
     return {"diff": diff, "lo": diff - q * se, "hi": diff + q * se, "p": p}
 
 
-def sign_test(lower: int, higher: int) -> float:
-    """Two-sided exact sign test: p of a split at least this uneven between `lower` and
-    `higher` when each is equally likely (ties left out)."""
+def paired_t(d) -> dict:
+    """One-sample t-test that the mean of per-seed differences `d` is 0: {"diff", "lo", "hi",
+    "p"} as `welch` returns (NaN values left out; fewer than 2: p = 1)."""
     from scipy import stats  # lazy: as in welch, only the verdicts need it
 
-    n = lower + higher
-    return float(stats.binomtest(lower, n, 0.5).pvalue) if n else 1.0
+    d = np.asarray(d, float)
+    d = d[~np.isnan(d)]
+    diff = float(d.mean()) if len(d) else float("nan")
+    if len(d) < 2:
+        return {"diff": diff, "lo": float("nan"), "hi": float("nan"), "p": 1.0}
+    se = float(d.std(ddof=1) / math.sqrt(len(d)))
+    if se == 0:
+        return {"diff": diff, "lo": diff, "hi": diff, "p": 0.0 if diff else 1.0}
+    q = float(stats.t.ppf(0.975, len(d) - 1))
+    p = float(stats.ttest_1samp(d, 0.0).pvalue)
+    return {"diff": diff, "lo": diff - q * se, "hi": diff + q * se, "p": p}
 
 
 def _tested(test: dict, tol: float) -> int:
@@ -378,12 +401,15 @@ def conclusions(results: dict) -> list[str]:
     others = family + (["critic"] if "critic" in methods else [])
 
     # Claim 2: lower variance.
-    lines.append("**Claim: lower variance.** Rule: at a checkpoint the method has lower variance "
-                 "than `absolute` when its gradient's signal-to-noise ratio is higher in a "
-                 "majority of the seeds (higher: lower in a majority; else undecided). Test: an exact "
-                 "two-sided sign test over every (seed, checkpoint) pair; a verdict of *holds* "
-                 "or *does not hold* whose test is not significant at 5% is marked so. *Same "
-                 "batches* compares the two estimators on identical samples at the method's own "
+    lines.append("**Claim: lower variance.** Rule: each seed gives one number, its mean over "
+                 "the checkpoints of the method's gradient signal-to-noise ratio minus "
+                 "`absolute`'s (higher SNR: lower relative variance); the method has lower "
+                 "variance when the mean of these over the seeds is positive and a one-sample "
+                 "t-test over the seeds gives p < 5%, higher variance when it is negative with "
+                 "p < 5%, and is not distinguishable otherwise. (Checkpoints of one seed share "
+                 "its run, so they are not counted as independent trials; the seeds per "
+                 "checkpoint with the higher SNR are shown as a description.) *Same batches* "
+                 "compares the two estimators on identical samples at the method's own "
                  "parameters (the clean test); *own parameters* compares the trained methods "
                  "as they are.")
     for m in others:
@@ -392,20 +418,16 @@ def conclusions(results: dict) -> list[str]:
             rows = variance_comparison(results, m, kind)
             if not rows:
                 continue
-            held = sum(r["outcome"] == "lower" for r in rows)
-            failed = sum(r["outcome"] == "higher" for r in rows)
-            verdict = ("undecided" if held == failed == 0 else "holds" if held == len(rows)
-                       else "does not hold" if held == 0 else "holds partly")
-            p = sign_test(sum(r["lower"] for r in rows), sum(r["higher"] for r in rows))
-            if verdict in ("holds", "does not hold") and p >= ALPHA:
-                verdict += ", not significant"
+            test = paired_t(variance_differences(results, m, kind))
+            outcome = _tested(test, 0.0)
+            verdict = ("holds" if outcome > 0 else "does not hold (higher variance)"
+                       if outcome < 0 else "not distinguishable")
             ratios = ", ".join(f"{_pct(r['progress'])}: {_ratio(r['ratio'])} "
                                f"({r['lower']}/{r['seeds']} seeds lower)" for r in rows)
-            parts.append(f"{label}: **{verdict}** (lower at {held}, higher at {failed} of "
-                         f"{len(rows)} checkpoints; sign test p = {p:.2g}; pooled relative "
-                         f"variance over absolute's {ratios})")
-            summary.setdefault(f"variance_{kind}", {})[m] = (
-                f"{verdict} (lower {held}, higher {failed}, of {len(rows)})")
+            parts.append(f"{label}: **{verdict}** (mean SNR difference {test['diff']:.3g}, 95% "
+                         f"interval [{test['lo']:.3g}, {test['hi']:.3g}], p = {test['p']:.2g}; "
+                         f"pooled relative variance over absolute's {ratios})")
+            summary.setdefault(f"variance_{kind}", {})[m] = verdict
         if parts:
             lines.append(f"- `{m}`: " + "; ".join(parts) + ".")
 
@@ -413,16 +435,23 @@ def conclusions(results: dict) -> list[str]:
     thr = std_ratio_threshold(S)
     ref = stability(methods[REFERENCE])
     lines.append("")
+    win = _win_label(results)
+    # One evaluation's largest sampling error (a rate's std is at most 0.5 / sqrt(games)).
     tol = 0.5 / math.sqrt(results["study"].get("eval_games", 128))
+    tol_final = 0.5 / math.sqrt(results["study"].get("final_games", 256))
+    final_ref = final_win_rates(methods[REFERENCE])
     lines.append("**Claim: more stable updates.** Rule: two measures, the spread of the final "
-                 "win rate over seeds (std) and the mean drop from a run's best check to its "
+                 f"{win} over seeds (std) and the mean drop from a run's best check to its "
                  "last check; each is lower or higher when the difference is significant at "
-                 "5% and larger than "
-                 f"{_pct(tol)} (one check's largest sampling error), else tied. Tests: the "
-                 f"std by an F-test (with {S} seeds a ratio beyond {thr:.2g}x or below "
-                 f"1/{thr:.2g}), the drops by Welch's t on the seeds' drops. More stable than "
-                 "`absolute` when one is lower and none higher; less stable when one is higher "
-                 "and none lower; otherwise mixed or no clear difference.")
+                 f"5% and larger than one evaluation's largest sampling error ({_pct(tol_final)} "
+                 f"for the final {win}, {_pct(tol)} for a check), else tied. Tests: the std by "
+                 f"an F-test (with {S} seeds a ratio beyond {thr:.2g}x or below 1/{thr:.2g}; it "
+                 f"assumes roughly normal {win}s, which a collapsed seed breaks), the drops by "
+                 "Welch's t on the seeds' drops. A lower spread does not count when the "
+                 f"method's final {win} is itself lower (Welch's t, same thresholds): seeds "
+                 "collapsed alike are not stable learning. More stable than `absolute` when "
+                 "one is lower and none higher; less stable when one is higher and none lower; "
+                 "otherwise mixed or no clear difference.")
     for m in others:
         st = stability(methods[m])
         sd_m = np.std(st["final"], ddof=1) if S > 1 else 0.0
@@ -436,11 +465,13 @@ def conclusions(results: dict) -> list[str]:
         else:
             significant = sd_m > 0
             sig = "ratio n/a: absolute's std is 0"
-        sd_outcome = _compare(sd_m, sd_r, tol) if significant else 0
+        sd_outcome = _compare(sd_m, sd_r, tol_final) if significant else 0
+        if sd_outcome < 0 and _tested(welch(st["final"], final_ref), tol_final) < 0:
+            sd_outcome, sig = 0, sig + f", but its final {win} is lower"
         verdict = _verdict([sd_outcome, _tested(drop, tol)],
                            "holds", "does not hold (less stable)")
         summary.setdefault("stable", {})[m] = verdict
-        lines.append(f"- `{m}`: **{verdict}**: final win-rate std {_pct(sd_m)} vs "
+        lines.append(f"- `{m}`: **{verdict}**: final {win} std {_pct(sd_m)} vs "
                      f"{_pct(sd_r)} ({sig}); mean drop from the best check "
                      f"{_pct(drop_m)} vs {_pct(drop_r)} (Welch p = {drop['p']:.2g}); KL per "
                      "update (95th percentile) "
@@ -452,7 +483,9 @@ def conclusions(results: dict) -> list[str]:
                  "the final policies (against bot:positional) complete more passes per game or "
                  "score a larger share of their goals after a pass, and neither is lower; a "
                  "difference counts when Welch's t on the seeds' values is significant at 5% "
-                 "and it exceeds 0.1 completed passes per game or 2 points of share; less "
+                 "and it exceeds 0.1 completed passes per game or 2 points of share (a seed "
+                 "whose final games scored no goal has no share and is left out of that test); "
+                 "less "
                  "cooperative the other way round; otherwise mixed or no clear difference. "
                  "Fewer than 0.1 passes per game for both methods (all seeds' games pooled) "
                  "counts as no passing at all.")
@@ -462,7 +495,7 @@ def conclusions(results: dict) -> list[str]:
         rows = final_rows(entry, "positional")
         if key == "completed":
             return [r["passes_per_game"] * r["pass_completion"] for r in rows]
-        return [r[key] for r in rows]
+        return [r[key] if r["goals_for"] > 0 else np.nan for r in rows]
 
     for m in others:
         p = pooled(final_rows(methods[m], "positional"))
@@ -482,58 +515,52 @@ def conclusions(results: dict) -> list[str]:
                      f"{completed_ref:.2f} (attempted {p['passes_per_game']:.2f} vs "
                      f"{ref_pool['passes_per_game']:.2f}); goals after a pass "
                      f"{_pct(p['goals_after_pass_share'])} vs "
-                     f"{_pct(ref_pool['goals_after_pass_share'])} (Welch p = "
-                     f"{tests['completed']['p']:.2g} and "
-                     f"{tests['goals_after_pass_share']['p']:.2g}).")
+                     f"{_pct(ref_pool['goals_after_pass_share'])} (all games pooled; tested on "
+                     "the seeds' values: differences "
+                     f"{tests['completed']['diff']:+.2f} passes, Welch p = "
+                     f"{tests['completed']['p']:.2g}, and "
+                     f"{100 * tests['goals_after_pass_share']['diff']:+.0f} points of share, "
+                     f"p = {tests['goals_after_pass_share']['p']:.2g}).")
 
     # Strength.
     elo = results["elo"]
     lines.append("")
-    ref_win = final_win_rates(methods[REFERENCE]).mean()
-    if elo is None:  # a drill: the scoring rate against the defenders, all seeds' games pooled
-        lines.append("**Strength** (not one of the claims, but what the updates are for). Rule: "
-                     "stronger than `absolute` when the seeds' final scoring rates against "
-                     "bot:positional are higher by Welch's t at 5% and by more than "
-                     f"{_pct(tol)}; weaker the other way round.")
-        for m in others:
-            test = welch(final_win_rates(methods[m]), final_win_rates(methods[REFERENCE]))
-            outcome = _tested(test, tol)
-            verdict = ("stronger than" if outcome > 0 else "weaker than" if outcome < 0
-                       else "not distinguishable from")
-            summary.setdefault("strength", {})[m] = verdict.rsplit(" ", 1)[0]
-            lines.append(f"- `{m}`: **{verdict}** `absolute`: scoring rate "
-                         f"{_pct(final_win_rates(methods[m]).mean())} vs {_pct(ref_win)} "
-                         f"(difference {_pct(test['diff'])}, 95% interval "
-                         f"[{_pct(test['lo'])}, {_pct(test['hi'])}], p = {test['p']:.2g}).")
-        best = max(methods, key=lambda m: final_win_rates(methods[m]).mean())
-        lines.append(f"- Highest scoring rate among the methods: `{best}`.")
-    else:
-        idx = {p: i for i, p in enumerate(elo["players"])}
-        lines.append("**Strength** (not one of the claims, but what the updates are for). Rule: "
-                     "stronger than `absolute` when the Elo 95% intervals do not overlap.")
-        r_ref = idx[REFERENCE]
-        for m in others:
-            i = idx[m]
-            if elo["lo"][i] > elo["hi"][r_ref]:
-                verdict = "stronger than"
-            elif elo["hi"][i] < elo["lo"][r_ref]:
-                verdict = "weaker than"
-            else:
-                verdict = "not distinguishable from"
-            summary.setdefault("strength", {})[m] = verdict.rsplit(" ", 1)[0]
-            win = final_win_rates(methods[m]).mean()
-            lines.append(f"- `{m}`: **{verdict}** `absolute`: Elo {elo['rating'][i]:.0f} "
-                         f"[{elo['lo'][i]:.0f}, {elo['hi'][i]:.0f}] vs "
-                         f"{elo['rating'][r_ref]:.0f} [{elo['lo'][r_ref]:.0f}, "
-                         f"{elo['hi'][r_ref]:.0f}]; final win rate vs positional {_pct(win)} "
-                         f"vs {_pct(ref_win)}.")
-        best = max((m for m in methods), key=lambda m: elo["rating"][idx[m]])
-        lines.append(f"- Highest Elo among the methods: `{best}`.")
+    ref_win = final_ref.mean()
+    lines.append("**Strength** (not one of the claims, but what the updates are for). Rule: "
+                 f"stronger than `absolute` when the seeds' final {win}s against bot:positional "
+                 f"are higher by Welch's t at 5% and by more than {_pct(tol_final)}; weaker the "
+                 "other way round."
+                 + (" The Elo ratings of the round robin (intervals from bootstrapping games, "
+                    "not seeds) describe the methods against each other." if elo else ""))
+    idx = {p: i for i, p in enumerate(elo["players"])} if elo else {}
+
+    def elo_text(m):
+        i = idx[m]
+        def n(x):  # a bound the bootstrap could not give is stored as None
+            return "n/a" if x is None or not np.isfinite(x) else f"{x:.0f}"
+
+        return f"Elo {n(elo['rating'][i])} [{n(elo['lo'][i])}, {n(elo['hi'][i])}]"
+
+    for m in others:
+        test = welch(final_win_rates(methods[m]), final_ref)
+        outcome = _tested(test, tol_final)
+        verdict = ("stronger than" if outcome > 0 else "weaker than" if outcome < 0
+                   else "not distinguishable from")
+        summary.setdefault("strength", {})[m] = verdict.rsplit(" ", 1)[0]
+        lines.append(f"- `{m}`: **{verdict}** `absolute`: {win} "
+                     f"{_pct(final_win_rates(methods[m]).mean())} vs {_pct(ref_win)} "
+                     f"(difference {_pct(test['diff'])}, 95% interval "
+                     f"[{_pct(test['lo'])}, {_pct(test['hi'])}], p = {test['p']:.2g})"
+                     + (f"; {elo_text(m)} vs {elo_text(REFERENCE)}." if elo else "."))
+    best = max(methods, key=lambda m: final_win_rates(methods[m]).mean())
+    lines.append(f"- Highest final {win} among the methods: `{best}`."
+                 + (f" Highest Elo: `{max(methods, key=lambda m: elo['rating'][idx[m]])}`."
+                    if elo else ""))
 
     labels = (("variance_paired", "lower variance (same batches)"),
               ("variance_own", "lower variance (own parameters)"),
               ("stable", "more stable"), ("cooperative", "more cooperative"),
-              ("strength", "strength (Elo)" if elo is not None else "strength (scoring rate)"))
+              ("strength", f"strength ({win})"))
     table = _table(["compared with `absolute`"] + [f"`{m}`" for m in others],
                    [[label] + [summary.get(key, {}).get(m, "-") for m in others]
                     for key, label in labels if key in summary], "l" * (1 + len(others)))

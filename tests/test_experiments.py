@@ -323,7 +323,7 @@ def test_report_verdicts_follow_the_numbers():
         "study": {"seeds": seeds},
         "drill": False,
         "methods": {"absolute": entry(20.0, None, [50] * seeds, 0.5, 0.1, 0.0),
-                    "grpo": entry(5.0, 25.0, [20, 40, 60, 80, 50], 3.0, 0.4, 0.1),
+                    "grpo": entry(5.0, 25.0, [50, 70, 90, 100, 80], 3.0, 0.4, 0.1),
                     # Like absolute within the tolerances: ties everywhere.
                     "critic": entry(20.0, 20.0, [50, 51, 50, 49, 50], 0.5, 0.1, 0.01)},
         "elo": {"players": ["absolute", "grpo", "critic"], "rating": [1000, 1100, 1010],
@@ -336,15 +336,40 @@ def test_report_verdicts_follow_the_numbers():
     assert "**holds**" in grpo[2]  # more passes and more goals after a pass
     assert "**stronger than**" in grpo[3]
     critic = [ln for ln in text.splitlines() if ln.startswith("- `critic`")]
-    assert "same batches: **undecided**" in critic[0]
+    assert "same batches: **not distinguishable**" in critic[0]
     assert "**no clear difference**" in critic[1] and "**no clear difference**" in critic[2]
     assert "**not distinguishable from**" in critic[3]
     assert text.startswith("| compared with `absolute` | `grpo` | `critic` |")
 
 
+def test_collapsed_seeds_are_not_stable_learning():
+    """All seeds stuck at 0% have no spread, but a lower spread with a lower final rate is not
+    counted as more stable; the strength verdict says weaker."""
+    seeds = 5
+
+    def entry(final_wins):
+        final = [dict(games=256, win=w, draw=256 - w, loss=0, win_rate=w / 256, goals_for=w / 256,
+                      goals_against=0.0, passes_per_game=1.0, shots_per_game=1.0,
+                      possession=0.9, pass_completion=0.8, goals_after_pass_share=0.5)
+                 for w in final_wins]
+        curve = [[0.05] * seeds, [w / 256 for w in final_wins]]
+        return {"curve": {"win_rate": curve}, "final": {"positional": final},
+                "kl_per_update": {"p95": [0.01] * seeds}, "skipped_minibatches": [0] * seeds,
+                "variance": {"progress": [1.0], "own": {"relative_variance": [[10.0] * seeds]},
+                             "paired": None}}
+
+    results = {"study": {"seeds": seeds, "eval_games": 128, "final_games": 256}, "drill": True,
+               "elo": None, "methods": {"absolute": entry([100, 150, 130, 90, 120]),
+                                        "grpo-cf": entry([0] * seeds)}}
+    lines = [ln for ln in report.conclusions(results) if ln.startswith("- `grpo-cf`")]
+    stable, strength = lines[1], lines[3]
+    assert "**no clear difference**" in stable and "but its final scoring rate is lower" in stable
+    assert "**weaker than**" in strength
+
+
 def test_the_verdicts_statistical_tests():
-    """Welch's t agrees with scipy's, certain differences (no spread) have p = 0, and the sign
-    test marks a majority that chance explains as not significant."""
+    """Welch's t and the paired t agree with scipy's, certain differences (no spread) have
+    p = 0, one seed is never significant, and seeds without data are left out."""
     from scipy import stats
 
     a, b = [0.2, 0.35, 0.3, 0.5, 0.4], [0.1, 0.15, 0.3, 0.2, 0.05]
@@ -356,8 +381,13 @@ def test_the_verdicts_statistical_tests():
     assert got["lo"] > 0 and report._tested(got, 0.05) == 1 and report._tested(got, 0.3) == 0
     assert report.welch([1.0] * 5, [0.5] * 5)["p"] == 0.0
     assert report.welch([1.0] * 5, [1.0] * 5)["p"] == 1.0
-    assert report.sign_test(10, 0) == pytest.approx(2 / 2 ** 10)
-    assert report.sign_test(6, 4) > 0.5 and report.sign_test(0, 0) == 1.0
+    d = [0.3, 0.1, 0.2, -0.05, 0.15]
+    got = report.paired_t(d)
+    assert got["p"] == pytest.approx(stats.ttest_1samp(d, 0.0).pvalue, rel=1e-6)
+    assert got["lo"] < got["diff"] < got["hi"]
+    # One seed (or one seed with data) has no spread to test against: never significant.
+    assert report.welch([0.3], [0.5])["p"] == 1.0 and report.paired_t([0.4])["p"] == 1.0
+    assert report.welch([0.3, np.nan, 0.4], [0.1, 0.2])["diff"] == pytest.approx(0.2)
 
 
 def test_variance_comparison_keeps_unresolved_seeds():
