@@ -272,7 +272,7 @@ def test_quick_study_writes_results_and_the_report_tables(quick_study):
     assert report.main([str(out / "results.json"), "--out", str(again)]) == 0
     assert again.read_text() == markdown
     assert re.search(r"\| lower variance \(same batches\) \|", markdown)
-    assert "strength (scoring rate)" in markdown and "strength (Elo)" in markdown
+    assert "strength (scoring rate)" in markdown and "strength (win rate)" in markdown
 
 
 def test_a_rerun_continues_from_the_finished_units(quick_study, tmp_path, capsys):
