@@ -750,7 +750,41 @@ def _parse(argv):
                    help="skip the absolute estimator on the same batches")
     p.add_argument("--no-anneal", action="store_true",
                    help="constant learning rate (default: annealed to 0 over the run)")
+    p.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
+                   help="a TrainConfig override shared by every method, e.g. "
+                        "normalize_std=false (repeatable; scalar fields only; a method's own "
+                        "settings, e.g. its advantage, still win): for ablations, into their "
+                        "own --out")
     return p.parse_args(argv)
+
+
+def parse_override(text: str) -> tuple[str, object]:
+    """'FIELD=VALUE' -> (field, value) typed like TrainConfig's scalar field (bool: true/false,
+    int, float, str; 'none' for an optional one)."""
+    fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    name, sep, raw = text.partition("=")
+    name = name.strip().replace("-", "_")
+    if not sep or name not in fields:
+        raise ValueError(f"--set {text!r} is invalid: allowed FIELD=VALUE with FIELD one of "
+                         f"TrainConfig's fields ({', '.join(fields)})")
+    kind, raw = str(fields[name].type), raw.strip()
+    if "tuple" in kind:
+        raise ValueError(f"--set {name}: a tuple field cannot be set here (scalar fields only)")
+    if "None" in kind and raw.lower() == "none":
+        return name, None
+    try:
+        if kind.startswith("bool"):
+            if raw.lower() not in ("true", "false", "1", "0"):
+                raise ValueError(raw)
+            return name, raw.lower() in ("true", "1")
+        if kind.startswith("int"):
+            return name, int(raw)
+        if kind.startswith("float"):
+            return name, float(raw)
+    except ValueError:
+        raise ValueError(f"--set {name}={raw!r} is invalid: allowed a value of type "
+                         f"{kind}") from None
+    return name, raw
 
 
 def config_from_args(args) -> StudyConfig:
@@ -769,7 +803,12 @@ def config_from_args(args) -> StudyConfig:
         changes["paired"] = False
     if args.no_anneal:
         changes["anneal_lr"] = False
+    if args.set:
+        changes["base"] = tuple({**dict(base.base), **dict(map(parse_override, args.set))}.items())
     study = dataclasses.replace(base, **changes)
+    for setting in study.settings:  # every unit's TrainConfig is valid before anything runs
+        for m in study.methods:
+            study.train_config(m, setting)
     for arg, field in (("steps", "updates"), ("drill_steps", "drill_updates")):
         if getattr(args, arg) is not None:
             c = study.train_config(study.methods[0])

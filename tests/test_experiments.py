@@ -78,6 +78,27 @@ def test_study_config_validates_and_cli_overrides():
     assert quick.updates * per_update >= 1000 > (quick.updates - quick.eval_points) * per_update
 
 
+def test_study_cli_sets_train_config_fields_for_ablations(capsys):
+    """--set FIELD=VALUE overrides a TrainConfig field for every method, typed like the field;
+    a bad one is refused before anything runs, naming the field and the allowed values."""
+    ablation = study.config_from_args(study._parse(
+        ["--quick", "--set", "normalize_std=false", "--set", "credit_weight=none",
+         "--set", "lr=1e-3"]))
+    assert dict(ablation.base)["normalize_std"] is False
+    for m in study.METHODS:
+        c = ablation.train_config(m)
+        assert c.normalize_std is False and c.lr == 1e-3 and c.credit_weight is None
+        assert c.num_games == study.QUICK.train_config(m).num_games  # the quick base is kept
+    assert ablation.unit_key("grpo", "3v3") != study.QUICK.unit_key("grpo", "3v3")
+    for bad, says in (("bogus=1", "FIELD one of TrainConfig's fields"),
+                      ("lr=abc", "lr='abc' is invalid: allowed a value of type float"),
+                      ("normalize_std=maybe", "allowed a value of type bool"),
+                      ("hidden_sizes=8", "scalar fields only"),
+                      ("lr=-1", "TrainConfig.lr=-1.0 is invalid")):
+        assert study.main(["--quick", "--set", bad, "--out", "unused"]) == 2
+        assert says in capsys.readouterr().err
+
+
 def test_merge_matches_pools_games_passes_and_goals():
     a = dict(games=10, win=5, draw=3, loss=2, goals_for=2.0, goals_against=1.0,
              passes_per_game=4.0, shots_per_game=3.0, possession=0.6, pass_completion=0.5,
