@@ -50,10 +50,11 @@ def blocks(language: str) -> list[str]:
 
 
 def commands() -> list[str]:
-    """The shell commands of the README's bash blocks (comments dropped, `&&` split)."""
+    """The shell commands of the README's bash blocks (comments dropped, `&&` split, lines
+    ending in a backslash joined to the next)."""
     out = []
     for block in blocks("bash"):
-        for line in block.splitlines():
+        for line in re.sub(r"\\\n\s*", " ", block).splitlines():
             line = line.split(" #")[0].strip()
             if line and not line.startswith("#"):
                 out += [c.strip() for c in line.split("&&")]
