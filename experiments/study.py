@@ -610,10 +610,12 @@ class Units:
                     {"key": self.study.unit_key(method, setting), "entry": entry})
 
     def cached(self, setting: str, name: str, key, compute):
-        """OUT/SETTING/NAME's data if it was computed with `key`, else `compute()` saved there."""
+        """OUT/SETTING/NAME's data if it was computed with `key`, else `compute()` saved there.
+        Unlike a unit it is derived from the units (the round robin, the pass maps), so one of
+        another key, e.g. from a run over a subset of the methods, is recomputed, not refused."""
         path = self.path(setting, name)
-        saved = self._check(path, key)
-        if saved is not None:
+        saved = _read_json(path) if os.path.exists(path) else None
+        if saved is not None and _same_key(saved.get("key"), key):
             return saved["data"]
         t = time.perf_counter()
         data = compute()

@@ -429,3 +429,22 @@ def test_variance_comparison_keeps_unresolved_seeds():
     row, = report.variance_comparison({"methods": {"grpo": swapped}}, "grpo", "paired")
     assert (row["lower"], row["higher"], row["outcome"], row["ratio"]) == (0, 4, "higher",
                                                                            float("inf"))
+
+
+def test_derived_data_of_another_key_is_recomputed_not_refused(tmp_path):
+    """Elo and pass maps are derived from the units: a run over another set of methods
+    recomputes them (a unit of another configuration is refused instead)."""
+    units = study.Units(str(tmp_path), study.QUICK)
+    calls = []
+
+    def compute(value):
+        calls.append(value)
+        return {"value": value}
+
+    assert units.cached("3v3", "passes.json", {"units": ["a"]}, lambda: compute(1)) == {"value": 1}
+    assert units.cached("3v3", "passes.json", {"units": ["a"]}, lambda: compute(2)) == {"value": 1}
+    assert units.cached("3v3", "passes.json", {"units": ["a", "b"]},
+                        lambda: compute(3)) == {"value": 3}
+    assert calls == [1, 3]
+    saved = json.loads((tmp_path / "3v3" / "passes.json").read_text())
+    assert saved["key"] == {"units": ["a", "b"]} and saved["data"] == {"value": 3}
