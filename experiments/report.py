@@ -48,6 +48,11 @@ def _g(x: float) -> str:
     return f"{x:.3g}"
 
 
+def _int(x) -> str:
+    """A rounded number, "n/a" for None (a bound the bootstrap could not give) or non-finite."""
+    return "n/a" if x is None or not np.isfinite(x) else f"{x:.0f}"
+
+
 def _ratio(x: float) -> str:
     """A ratio of pooled relative variances (0: only the reference was unresolved, inf: only
     the method was, nan: both were)."""
@@ -130,46 +135,43 @@ def pooled_relative_variance(s: np.ndarray) -> np.ndarray:
         return np.where(m > 0, 1.0 / np.where(m > 0, m, 1.0), np.inf)
 
 
-def variance_comparison(results: dict, method: str, kind: str) -> list[dict] | None:
-    """Per checkpoint: `method`'s gradient SNR against the reference's, seed by seed, and the
-    ratio of their pooled relative variances. kind "own": each method at its own parameters
-    (same seeds, checkpoints); "paired": the method's estimator against the absolute one on
-    the same batches. "lower" counts the seeds where the method's variance is lower (its SNR
-    higher)."""
-    entry = results["methods"][method]
-    var = entry["variance"]
+def paired_snr(results: dict, method: str, kind: str) -> tuple[np.ndarray, np.ndarray] | None:
+    """(`method`'s gradient SNR, the reference's), each [checkpoints, S]. kind "own": each
+    method at its own parameters (same seeds, checkpoints); "paired": the method's estimator
+    against the absolute one on the same batches. None when that comparison was not run."""
+    var = results["methods"][method]["variance"]
     if kind == "own":
         ref = results["methods"].get(REFERENCE)
         if ref is None or var["own"] is None:
             return None
-        mine, theirs = snr(var["own"]), snr(ref["variance"]["own"])
-    else:
-        if var.get("paired") is None:
-            return None
-        mine, theirs = snr(var["own"]), snr(var["paired"])
+        return snr(var["own"]), snr(ref["variance"]["own"])
+    if var.get("paired") is None:
+        return None
+    return snr(var["own"]), snr(var["paired"])
+
+
+def variance_comparison(results: dict, method: str, kind: str) -> list[dict] | None:
+    """Per checkpoint (`paired_snr`): the ratio of the method's pooled relative variance to
+    the reference's, and how many seeds have the lower variance ("lower": the method's SNR is
+    higher) or the higher."""
+    pair = paired_snr(results, method, kind)
+    if pair is None:
+        return None
     rows = []
-    for c, progress in enumerate(var["progress"]):
-        a, b = mine[c], theirs[c]
+    for progress, a, b in zip(results["methods"][method]["variance"]["progress"], *pair):
         ra, rb = pooled_relative_variance(a), pooled_relative_variance(b)
         ratio = (float("nan") if np.isinf(ra) and np.isinf(rb) else 0.0 if np.isinf(rb)
                  else float(ra / rb))
-        lower, higher = int(np.sum(a > b)), int(np.sum(a < b))
-        rows.append({"progress": progress, "ratio": ratio, "lower": lower, "higher": higher,
-                     "seeds": len(a),
-                     "outcome": ("lower" if lower > len(a) / 2 else "higher"
-                                 if higher > len(a) / 2 else "undecided")})
+        rows.append({"progress": progress, "ratio": ratio, "lower": int(np.sum(a > b)),
+                     "higher": int(np.sum(a < b)), "seeds": len(a)})
     return rows
 
 
 def variance_differences(results: dict, method: str, kind: str) -> np.ndarray:
     """[S] per seed: the mean over checkpoints of `method`'s gradient SNR minus the
-    reference's (as `variance_comparison` pairs them); positive: lower variance."""
-    var = results["methods"][method]["variance"]
-    if kind == "own":
-        theirs = snr(results["methods"][REFERENCE]["variance"]["own"])
-    else:
-        theirs = snr(var["paired"])
-    return np.mean(snr(var["own"]) - theirs, axis=0)
+    reference's (`paired_snr`); positive: lower variance. The variance verdict's sample."""
+    mine, theirs = paired_snr(results, method, kind)
+    return np.mean(mine - theirs, axis=0)
 
 
 # --- figures ------------------------------------------------------------------------------------
@@ -447,9 +449,9 @@ def conclusions(results: dict) -> list[str]:
                  f"for the final {win}, {_pct(tol)} for a check), else tied. Tests: the std by "
                  f"an F-test (with {S} seeds a ratio beyond {thr:.2g}x or below 1/{thr:.2g}; it "
                  f"assumes roughly normal {win}s, which a collapsed seed breaks), the drops by "
-                 "Welch's t on the seeds' drops. A lower spread does not count when the "
+                 "Welch's t on the seeds' drops. Neither lower measure counts when the "
                  f"method's final {win} is itself lower (Welch's t, same thresholds): seeds "
-                 "collapsed alike are not stable learning. More stable than `absolute` when "
+                 "that collapsed alike, or never rose, are not stable learning. More stable than `absolute` when "
                  "one is lower and none higher; less stable when one is higher and none lower; "
                  "otherwise mixed or no clear difference.")
     for m in others:
@@ -465,11 +467,12 @@ def conclusions(results: dict) -> list[str]:
         else:
             significant = sd_m > 0
             sig = "ratio n/a: absolute's std is 0"
-        sd_outcome = _compare(sd_m, sd_r, tol_final) if significant else 0
-        if sd_outcome < 0 and _tested(welch(st["final"], final_ref), tol_final) < 0:
-            sd_outcome, sig = 0, sig + f", but its final {win} is lower"
-        verdict = _verdict([sd_outcome, _tested(drop, tol)],
-                           "holds", "does not hold (less stable)")
+        outcomes = [_compare(sd_m, sd_r, tol_final) if significant else 0, _tested(drop, tol)]
+        lower_final = _tested(welch(st["final"], final_ref), tol_final) < 0
+        if lower_final and -1 in outcomes:  # a run that ends worse is not learning stably
+            outcomes = [max(o, 0) for o in outcomes]
+            sig += f"; its final {win} is lower, so neither lower measure counts"
+        verdict = _verdict(outcomes, "holds", "does not hold (less stable)")
         summary.setdefault("stable", {})[m] = verdict
         lines.append(f"- `{m}`: **{verdict}**: final {win} std {_pct(sd_m)} vs "
                      f"{_pct(sd_r)} ({sig}); mean drop from the best check "
@@ -536,10 +539,7 @@ def conclusions(results: dict) -> list[str]:
 
     def elo_text(m):
         i = idx[m]
-        def n(x):  # a bound the bootstrap could not give is stored as None
-            return "n/a" if x is None or not np.isfinite(x) else f"{x:.0f}"
-
-        return f"Elo {n(elo['rating'][i])} [{n(elo['lo'][i])}, {n(elo['hi'][i])}]"
+        return f"Elo {_int(elo['rating'][i])} [{_int(elo['lo'][i])}, {_int(elo['hi'][i])}]"
 
     for m in others:
         test = welch(final_win_rates(methods[m]), final_ref)

@@ -364,27 +364,30 @@ def test_report_verdicts_follow_the_numbers():
 
 
 def test_collapsed_seeds_are_not_stable_learning():
-    """All seeds stuck at 0% have no spread, but a lower spread with a lower final rate is not
-    counted as more stable; the strength verdict says weaker."""
+    """All seeds stuck at 0% have no spread and no drop, but neither counts as more stable
+    when the final rate is lower; the strength verdict says weaker."""
     seeds = 5
 
-    def entry(final_wins):
+    def entry(final_wins, drops):
         final = [dict(games=256, win=w, draw=256 - w, loss=0, win_rate=w / 256, goals_for=w / 256,
                       goals_against=0.0, passes_per_game=1.0, shots_per_game=1.0,
                       possession=0.9, pass_completion=0.8, goals_after_pass_share=0.5)
                  for w in final_wins]
-        curve = [[0.05] * seeds, [w / 256 for w in final_wins]]
+        curve = [[0.05] * seeds, [w / 256 + d for w, d in zip(final_wins, drops)],
+                 [w / 256 for w in final_wins]]
         return {"curve": {"win_rate": curve}, "final": {"positional": final},
                 "kl_per_update": {"p95": [0.01] * seeds}, "skipped_minibatches": [0] * seeds,
                 "variance": {"progress": [1.0], "own": {"relative_variance": [[10.0] * seeds]},
                              "paired": None}}
 
     results = {"study": {"seeds": seeds, "eval_games": 128, "final_games": 256}, "drill": True,
-               "elo": None, "methods": {"absolute": entry([100, 150, 130, 90, 120]),
-                                        "grpo-cf": entry([0] * seeds)}}
+               "elo": None, "methods": {"absolute": entry([100, 150, 130, 90, 120],
+                                                          [0.1, 0.12, 0.08, 0.11, 0.09]),
+                                        "grpo-cf": entry([0] * seeds, [0.0] * seeds)}}
     lines = [ln for ln in report.conclusions(results) if ln.startswith("- `grpo-cf`")]
     stable, strength = lines[1], lines[3]
-    assert "**no clear difference**" in stable and "but its final scoring rate is lower" in stable
+    assert "**no clear difference**" in stable
+    assert "its final scoring rate is lower, so neither lower measure counts" in stable
     assert "**weaker than**" in strength
 
 
@@ -420,15 +423,20 @@ def test_variance_comparison_keeps_unresolved_seeds():
     paired = {"signal_sq_norm": [[0.01, -0.02, -0.03, 0.0]], "trace": trace,
               "relative_variance": [[100.0, None, None, None]]}
     entry = {"variance": {"progress": [1.0], "own": own, "paired": paired}}
-    row, = report.variance_comparison({"methods": {"grpo": entry}}, "grpo", "paired")
-    assert (row["lower"], row["higher"], row["outcome"]) == (4, 0, "lower")
+    results = {"methods": {"grpo": entry}}
+    row, = report.variance_comparison(results, "grpo", "paired")
+    assert (row["lower"], row["higher"]) == (4, 0)
+    np.testing.assert_allclose(report.variance_differences(results, "grpo", "paired"),
+                               [0.03, 0.04, 0.02, 0.03])
     assert row["ratio"] == 0.0  # absolute's pooled signal is negative: unresolved
     np.testing.assert_allclose(report.pooled_relative_variance(report.snr(own)), [1 / 0.02])
     assert np.isinf(report.pooled_relative_variance(report.snr(paired)))[0]
     swapped = {"variance": {"progress": [1.0], "own": paired, "paired": own}}
-    row, = report.variance_comparison({"methods": {"grpo": swapped}}, "grpo", "paired")
-    assert (row["lower"], row["higher"], row["outcome"], row["ratio"]) == (0, 4, "higher",
-                                                                           float("inf"))
+    results = {"methods": {"grpo": swapped}}
+    row, = report.variance_comparison(results, "grpo", "paired")
+    assert (row["lower"], row["higher"], row["ratio"]) == (0, 4, float("inf"))
+    np.testing.assert_allclose(report.variance_differences(results, "grpo", "paired"),
+                               [-0.03, -0.04, -0.02, -0.03])
 
 
 def test_derived_data_of_another_key_is_recomputed_not_refused(tmp_path):
